@@ -1,0 +1,1 @@
+export declare function generateSchemaSource(): Promise<string>;

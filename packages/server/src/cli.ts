@@ -1,0 +1,104 @@
+#!/usr/bin/env node
+import { ConfigError, parseConfig, SETTINGS } from './config.js';
+import { startPlatform } from './main.js';
+import { openApiDocument } from './openapi.js';
+import { VERSION } from './version.js';
+
+const USAGE = `Usage: zw-server <command> [options]
+
+Commands:
+  start      run the platform (API, embedded DynamoDB unless --dynamodb-endpoint is given)
+  openapi    print the OpenAPI document of the API
+  help       show this text
+  version    print the version
+
+Options of start (flag, or environment variable; flags win):
+${SETTINGS.map((s) => `  --${s.flag} VALUE`.padEnd(28) + `${s.env.padEnd(22)}${s.description}`).join('\n')}
+`;
+
+async function start(argv: string[]): Promise<number> {
+  const config = parseConfig(argv, process.env);
+  const platform = await startPlatform(config);
+  const storage = config.dynamodbEndpoint
+    ? config.dynamodbEndpoint
+    : `embedded DynamoDB at ${platform.dynamodbEndpoint} (${config.dataDir ? `on disk in ${config.dataDir}` : 'in memory'})`;
+  process.stdout.write(
+    [
+      '',
+      `Zählwerk ${VERSION} is running`,
+      `  API        ${platform.url}`,
+      `  API docs   ${platform.url}/docs`,
+      `  OpenAPI    ${platform.url}/openapi.json`,
+      `  Health     ${platform.url}/health`,
+      `  Storage    ${storage}, table ${config.table}`,
+      'Press Ctrl-C to stop.',
+      '',
+    ].join('\n') + '\n',
+  );
+
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        // A second Ctrl-C: the user does not want to wait for a clean stop.
+        process.stderr.write(`${signal} again: exiting now\n`);
+        process.exit(130);
+      }
+      stopping = true;
+      process.stdout.write(`${signal}: stopping…\n`);
+      platform.close().then(
+        () => {
+          process.stdout.write('Zählwerk stopped.\n');
+          resolve(0);
+        },
+        (err: unknown) => {
+          process.stderr.write(`error while stopping: ${String(err)}\n`);
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}
+
+async function main(args: string[]): Promise<number> {
+  const [command, ...rest] = args;
+  switch (command) {
+    case 'start':
+      return start(rest);
+    case 'openapi':
+      process.stdout.write(JSON.stringify(await openApiDocument(), null, 2) + '\n');
+      return 0;
+    case 'version':
+    case '--version':
+      process.stdout.write(`${VERSION}\n`);
+      return 0;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`zw-server: unknown command '${command}'\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`zw-server: ${err.message}\n\nSee 'zw-server help'.\n`);
+      process.exitCode = 2;
+      return;
+    }
+    process.stderr.write(
+      `zw-server: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,58 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from './config.js';
+
+describe('parseConfig', () => {
+  it('works with no configuration at all', () => {
+    expect(parseConfig([], {})).toEqual({
+      host: '127.0.0.1',
+      port: 3000,
+      logLevel: 'info',
+      dynamodbPort: 0,
+      region: 'eu-central-1',
+      table: 'zaehlwerk',
+    });
+  });
+
+  it('reads ZW_* variables and lets flags win over them', () => {
+    const config = parseConfig(['--port', '8080', '--data-dir', './data'], {
+      ZW_PORT: '9000',
+      ZW_TABLE: 'zw-prod',
+      ZW_DYNAMODB_ENDPOINT: 'https://dynamodb.eu-central-1.amazonaws.com',
+      ZW_LOG_LEVEL: 'warn',
+    });
+    expect(config).toMatchObject({
+      port: 8080,
+      table: 'zw-prod',
+      dataDir: './data',
+      dynamodbEndpoint: 'https://dynamodb.eu-central-1.amazonaws.com',
+      logLevel: 'warn',
+    });
+  });
+
+  it('ignores empty variables', () => {
+    expect(parseConfig([], { ZW_PORT: '' }).port).toBe(3000);
+  });
+
+  it('names every bad setting with where it came from', () => {
+    let error: unknown;
+    try {
+      parseConfig(['--port', 'eighty', '--log-level', 'loud'], { ZW_REGION: 'x', ZW_TABLE: 'a b' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems;
+    expect(problems).toHaveLength(3);
+    expect(problems[0]).toMatch(/^--port: .*"eighty"/);
+    expect(problems[1]).toMatch(/^--log-level: .*allowed values/);
+    expect(problems[2]).toMatch(/^ZW_TABLE: /);
+  });
+
+  it('rejects unknown flags and a port out of range', () => {
+    expect(() => parseConfig(['--prot', '1'], {})).toThrow(/Unknown option '--prot'/);
+    expect(() => parseConfig(['--port', '70000'], {})).toThrow(/--port: must be <= 65535/);
+    expect(() => parseConfig([], { ZW_DYNAMODB_ENDPOINT: 'localhost:8000' })).toThrow(
+      /ZW_DYNAMODB_ENDPOINT/,
+    );
+  });
+});

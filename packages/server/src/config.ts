@@ -1,0 +1,124 @@
+import { parseArgs } from 'node:util';
+import { Type, type Static } from 'typebox';
+import { Value } from 'typebox/value';
+
+/**
+ * The server's whole configuration, parsed once at start and passed down.
+ * Every field has a default that works with no configuration at all, so that
+ * `zw-server start` on a fresh machine runs the embedded platform.
+ */
+export const ConfigSchema = Type.Object(
+  {
+    host: Type.String({ minLength: 1, default: '127.0.0.1' }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 3000 }),
+    logLevel: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+      default: 'info',
+    }),
+    /** Keep the embedded DynamoDB on disk here; in memory when absent. */
+    dataDir: Type.Optional(Type.String({ minLength: 1 })),
+    /** Any DynamoDB (Amazon DynamoDB in production); the embedded one is not started then. */
+    dynamodbEndpoint: Type.Optional(Type.String({ pattern: '^https?://[^\\s]+$' })),
+    /** Port of the embedded DynamoDB; 0 picks a free one. */
+    dynamodbPort: Type.Integer({ minimum: 0, maximum: 65535, default: 0 }),
+    region: Type.String({ pattern: '^[a-z]{2}(-[a-z]+)+-\\d+$', default: 'eu-central-1' }),
+    table: Type.String({ pattern: '^[A-Za-z0-9_.-]{3,255}$', default: 'zaehlwerk' }),
+  },
+  { additionalProperties: false },
+);
+
+export type Config = Static<typeof ConfigSchema>;
+
+interface Setting {
+  key: keyof Config;
+  flag: string;
+  env: string;
+  description: string;
+}
+
+/** Flags and environment variables, in the order `--help` lists them. */
+export const SETTINGS: readonly Setting[] = [
+  { key: 'host', flag: 'host', env: 'ZW_HOST', description: 'address the API listens on' },
+  { key: 'port', flag: 'port', env: 'ZW_PORT', description: 'port of the API (0: any free port)' },
+  {
+    key: 'logLevel',
+    flag: 'log-level',
+    env: 'ZW_LOG_LEVEL',
+    description: 'fatal, error, warn, info, debug, trace or silent',
+  },
+  {
+    key: 'dataDir',
+    flag: 'data-dir',
+    env: 'ZW_DATA_DIR',
+    description: 'keep the embedded DynamoDB on disk in this folder (default: in memory)',
+  },
+  {
+    key: 'dynamodbEndpoint',
+    flag: 'dynamodb-endpoint',
+    env: 'ZW_DYNAMODB_ENDPOINT',
+    description: 'use this DynamoDB instead of the embedded one (e.g. Amazon DynamoDB)',
+  },
+  {
+    key: 'dynamodbPort',
+    flag: 'dynamodb-port',
+    env: 'ZW_DYNAMODB_PORT',
+    description: 'port of the embedded DynamoDB (0: any free port)',
+  },
+  { key: 'region', flag: 'region', env: 'ZW_AWS_REGION', description: 'AWS region' },
+  { key: 'table', flag: 'table', env: 'ZW_TABLE', description: 'DynamoDB table name' },
+];
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+}
+
+/**
+ * Reads the configuration from command-line flags (first) and `ZW_*`
+ * environment variables (second), fills defaults and validates the result.
+ * Throws a ConfigError naming every problem, with the flag or variable it came from.
+ */
+export function parseConfig(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): Config {
+  let flags: Record<string, string | boolean | undefined>;
+  try {
+    flags = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: Object.fromEntries(SETTINGS.map((s) => [s.flag, { type: 'string' as const }])),
+    }).values;
+  } catch (err) {
+    throw new ConfigError([(err as Error).message]);
+  }
+
+  const raw: Record<string, unknown> = {};
+  const origin: Partial<Record<keyof Config, string>> = {};
+  for (const s of SETTINGS) {
+    const fromFlag = flags[s.flag];
+    const fromEnv = env[s.env];
+    if (typeof fromFlag === 'string') {
+      raw[s.key] = fromFlag;
+      origin[s.key] = `--${s.flag}`;
+    } else if (fromEnv !== undefined && fromEnv !== '') {
+      raw[s.key] = fromEnv;
+      origin[s.key] = s.env;
+    }
+  }
+
+  const value = Value.Default(ConfigSchema, Value.Convert(ConfigSchema, raw));
+  if (Value.Check(ConfigSchema, value)) return value;
+
+  // One line per setting: a union or enum failure yields several errors for the same path.
+  const problems = new Map<string, string>();
+  for (const e of Value.Errors(ConfigSchema, value)) {
+    const key = e.instancePath.replace(/^\//, '') as keyof Config;
+    if (key === ('' as keyof Config) || problems.has(key)) continue;
+    const got = JSON.stringify((value as Record<string, unknown>)[key]);
+    problems.set(key, `${origin[key] ?? key}: ${e.message} (got ${got})`);
+  }
+  throw new ConfigError([...problems.values()]);
+}

@@ -1,0 +1,91 @@
+import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { isDomainError, type ErrorCode } from '../../domain/errors.js';
+import type { ErrorResponse } from '../schemas/common.js';
+
+/** HTTP status of each error code: the one place the domain's codes meet HTTP. */
+export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
+  VALIDATION_FAILED: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  RATE_LIMITED: 429,
+  INTERNAL_ERROR: 500,
+  SERVICE_UNAVAILABLE: 503,
+};
+
+const CODE_BY_STATUS = new Map<number, ErrorCode>(
+  Object.entries(ERROR_STATUS).map(([code, status]) => [status, code as ErrorCode]),
+);
+
+type Details = NonNullable<ErrorResponse['error']['details']>;
+
+function validationDetails(err: FastifyError): Details {
+  const context = err.validationContext ?? 'body';
+  return (err.validation ?? []).map((v) => {
+    const missing = (v.params as { missingProperty?: string } | undefined)?.missingProperty;
+    const path = `/${context}${v.instancePath}${missing ? `/${missing}` : ''}`;
+    return { path, message: v.message ?? 'is invalid' };
+  });
+}
+
+function send(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  code: ErrorCode,
+  vars: Record<string, string>,
+  details?: Details,
+) {
+  const body: ErrorResponse = {
+    error: {
+      code,
+      message: request.t(`errors.${code}`, vars),
+      ...(details && details.length > 0 ? { details } : {}),
+      requestId: request.id,
+    },
+  };
+  return reply.code(ERROR_STATUS[code]).type('application/json; charset=utf-8').send(body);
+}
+
+/**
+ * Turns every failure into `{"error": {code, message, details?, requestId}}`
+ * with a stable code and a message in the request's language. Server faults
+ * are logged with their cause; their bodies say nothing about it.
+ */
+const errorsPlugin: FastifyPluginAsync = async (app) => {
+  app.setErrorHandler((err: FastifyError, request, reply) => {
+    if (err.validation) {
+      const details = validationDetails(err);
+      const detail = details.map((d) => `${d.path} ${d.message}`).join('; ');
+      return send(request, reply, 'VALIDATION_FAILED', { detail }, details);
+    }
+    if (isDomainError(err)) {
+      if (ERROR_STATUS[err.code] >= 500) request.log.error({ err }, 'domain error');
+      return send(request, reply, err.code, {
+        detail: err.message,
+        method: request.method,
+        url: request.url,
+      });
+    }
+    const status = err.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      const code = CODE_BY_STATUS.get(status) ?? 'VALIDATION_FAILED';
+      return send(request, reply, code, {
+        detail: err.message,
+        method: request.method,
+        url: request.url,
+      });
+    }
+    request.log.error({ err }, 'unhandled error');
+    return send(request, reply, status === 503 ? 'SERVICE_UNAVAILABLE' : 'INTERNAL_ERROR', {});
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    send(request, reply, 'NOT_FOUND', { method: request.method, url: request.url }),
+  );
+};
+
+export default fp(errorsPlugin, { name: 'errors', fastify: '5.x', dependencies: ['i18n'] });

@@ -1,0 +1,18 @@
+import type { Messages } from './en.js';
+
+export const de: Messages = {
+  errors: {
+    VALIDATION_FAILED: 'Die Anfrage ist ungültig: {{detail}}',
+    NOT_FOUND: 'Unter {{method}} {{url}} gibt es nichts.',
+    UNAUTHENTICATED: 'Dafür müssen Sie sich anmelden.',
+    FORBIDDEN: 'Dazu sind Sie nicht berechtigt.',
+    CONFLICT:
+      'Dies wurde inzwischen von jemand anderem geändert; bitte neu laden und erneut versuchen.',
+    RATE_LIMITED: 'Zu viele Anfragen; bitte warten Sie einen Moment und versuchen Sie es erneut.',
+    PAYLOAD_TOO_LARGE: 'Der Inhalt der Anfrage ist zu groß.',
+    UNSUPPORTED_MEDIA_TYPE: 'Dieser Inhaltstyp wird hier nicht unterstützt.',
+    SERVICE_UNAVAILABLE:
+      'Der Dienst ist gerade nicht erreichbar; bitte versuchen Sie es gleich noch einmal.',
+    INTERNAL_ERROR: 'Bei uns ist ein Fehler aufgetreten. Mit der Request-ID können wir ihn finden.',
+  },
+};

@@ -1,0 +1,18 @@
+import type { ErrorCode } from '../../domain/errors.js';
+
+export const en = {
+  errors: {
+    VALIDATION_FAILED: 'The request is not valid: {{detail}}',
+    NOT_FOUND: 'There is nothing at {{method}} {{url}}.',
+    UNAUTHENTICATED: 'You need to sign in to do this.',
+    FORBIDDEN: 'You are not allowed to do this.',
+    CONFLICT: 'This was changed by someone else in the meantime; load it again and retry.',
+    RATE_LIMITED: 'Too many requests; please wait a moment and try again.',
+    PAYLOAD_TOO_LARGE: 'The request body is too large.',
+    UNSUPPORTED_MEDIA_TYPE: 'This content type is not supported here.',
+    SERVICE_UNAVAILABLE: 'The service is unavailable right now; please try again shortly.',
+    INTERNAL_ERROR: 'Something went wrong on our side. The request id helps us find it.',
+  } satisfies Record<ErrorCode, string>,
+};
+
+export type Messages = typeof en;

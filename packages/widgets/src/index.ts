@@ -1,0 +1,6 @@
+export {
+  formatConsumption,
+  unitLabel,
+  type ConsumptionUnit,
+  type FormatOptions,
+} from './format.js';
