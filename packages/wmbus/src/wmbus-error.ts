@@ -9,6 +9,12 @@ export const WMBUS_ERROR_CODES = [
   'KEY_REQUIRED',
   'DECRYPTION_FAILED',
   'MAC_INVALID',
+  'INVALID_RECORD',
+  'UNSUPPORTED_SECURITY',
+  'UNSUPPORTED_FRAGMENT',
+  'UNKNOWN_FORMAT',
+  'INVALID_KEY',
+  'INVALID_INPUT',
 ] as const;
 
 export type WmbusErrorCode = (typeof WMBUS_ERROR_CODES)[number];

@@ -1,0 +1,95 @@
+import { meterFamily } from '../../device-type.js';
+import type { DataRecord, Driver, DriverInput, NamedValue } from '../../types.js';
+import { findRecord, nameAllRecords, type RecordQuery } from '../record-names.js';
+
+type Canonical = Record<string, RecordQuery>;
+
+function withCanonical(
+  records: readonly DataRecord[],
+  canonical: Canonical,
+): Record<string, NamedValue> {
+  const named: Record<string, NamedValue> = {};
+  for (const [name, query] of Object.entries(canonical)) {
+    const r = findRecord(records, query);
+    if (r) named[name] = { value: r.value, unit: r.unit };
+  }
+  return { ...named, ...nameAllRecords(records) };
+}
+
+function statusValues(input: DriverInput): Record<string, NamedValue> {
+  const s = input.frame.status;
+  if (!s) return {};
+  return {
+    statusPowerLow: { value: s.powerLow, unit: '' },
+    statusPermanentError: { value: s.permanentError, unit: '' },
+    statusTemporaryError: { value: s.temporaryError, unit: '' },
+  };
+}
+
+/** Records of standard (DIF/VIF) payloads: CI 0x72, 0x7A, 0x78 and compact 0x79. */
+const RECORD_CIS = new Set([0x72, 0x7a, 0x78, 0x79, 0x73, 0x7b, 0x7c]);
+
+function genericDriver(
+  name: string,
+  family: ReturnType<typeof meterFamily> | 'any',
+  canonical: Canonical,
+): Driver {
+  return {
+    name,
+    priority: family === 'any' ? 0 : 10,
+    matches: (meter, ci) =>
+      RECORD_CIS.has(ci) && (family === 'any' || meterFamily(meter.deviceType) === family),
+    decode: (input) => ({ ...withCanonical(input.records, canonical), ...statusValues(input) }),
+  };
+}
+
+/** Heat cost allocators (EN 834): current period, set day, history by storage number. */
+export const genericHeatCostAllocator = genericDriver(
+  'generic-heat-cost-allocator',
+  'heatCostAllocator',
+  {
+    currentConsumption: { quantity: 'hcaUnits' },
+    setDate: { quantity: 'date', storage: 1 },
+    consumptionAtSetDate: { quantity: 'hcaUnits', storage: 1 },
+    meterDateTime: { quantity: 'dateTime' },
+  },
+);
+
+/** Heat meters (EN 1434). */
+export const genericHeatMeter = genericDriver('generic-heat-meter', 'heat', {
+  totalEnergy: { quantity: 'energy' },
+  totalVolume: { quantity: 'volume' },
+  power: { quantity: 'power' },
+  volumeFlow: { quantity: 'volumeFlow' },
+  flowTemperature: { quantity: 'flowTemperature' },
+  returnTemperature: { quantity: 'returnTemperature' },
+  temperatureDifference: { quantity: 'temperatureDifference' },
+  targetEnergy: { quantity: 'energy', storage: 1 },
+  targetDate: { quantity: 'date', storage: 1 },
+  meterDateTime: { quantity: 'dateTime' },
+});
+
+/** Water meters (EN 14154 / OIML R49): cold, warm, hot. */
+export const genericWaterMeter = genericDriver('generic-water-meter', 'water', {
+  totalVolume: { quantity: 'volume' },
+  targetVolume: { quantity: 'volume', storage: 1 },
+  targetDate: { quantity: 'date', storage: 1 },
+  volumeFlow: { quantity: 'volumeFlow' },
+  maxVolumeFlow: { quantity: 'volumeFlow', function: 'maximum' },
+  waterTemperature: { quantity: 'flowTemperature' },
+  externalTemperature: { quantity: 'externalTemperature' },
+  meterDateTime: { quantity: 'dateTime' },
+  errorFlags: { quantity: 'errorFlags' },
+});
+
+/** Anything else with standard records: every record under its own name. */
+export const genericRecords = genericDriver('generic', 'any', {
+  meterDateTime: { quantity: 'dateTime' },
+});
+
+export const genericDrivers: readonly Driver[] = [
+  genericHeatCostAllocator,
+  genericHeatMeter,
+  genericWaterMeter,
+  genericRecords,
+];
