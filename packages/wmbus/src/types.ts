@@ -144,9 +144,9 @@ export interface OpenedFrame {
    * frame, 0xA0–0xB7 manufacturer-specific (proprietary) layouts.
    */
   payloadCi: number;
-  /** The plaintext application payload, after the TPL header (2F fillers kept). */
+  /** The plaintext application payload, after the TPL header (2F fillers kept); of a compact frame, its data only. */
   payload: Uint8Array;
-  /** For a compact frame (CI 0x79): its format signature and data CRC, read from the payload's first 4 bytes. */
+  /** For a compact frame (CI 0x79, 0x73): its format signature and the CRC of the full frame it stands for. */
   compact?: { signature: number; dataCrc: number };
 }
 
