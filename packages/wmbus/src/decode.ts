@@ -7,6 +7,7 @@ import {
 import { crc16En13757 } from './crc.js';
 import { deviceTypeName } from './device-type.js';
 import { genericDrivers } from './drivers/generic/generic-drivers.js';
+import { manufacturerDrivers } from './drivers/manufacturer/index.js';
 import { proprietaryDrivers } from './drivers/proprietary/index.js';
 import { DriverRegistry } from './drivers/registry.js';
 import { bytesToHex, hexToBytes } from './hex.js';
@@ -65,7 +66,7 @@ const MAX_FORMATS_PER_METER = 8;
 
 /** A new registry with the built-in drivers, for callers who add their own. */
 export function createDriverRegistry(): DriverRegistry {
-  return new DriverRegistry([...proprietaryDrivers, ...genericDrivers]);
+  return new DriverRegistry([...proprietaryDrivers, ...manufacturerDrivers, ...genericDrivers]);
 }
 
 // Never handed out, so nobody can register into it: callers who extend build their own.

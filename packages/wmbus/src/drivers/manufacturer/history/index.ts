@@ -1,0 +1,3 @@
+import type { Driver } from '../../../types.js';
+
+export const drivers: readonly Driver[] = [];

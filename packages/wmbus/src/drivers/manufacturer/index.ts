@@ -1,0 +1,7 @@
+import type { Driver } from '../../types.js';
+import { drivers as history } from './history/index.js';
+import { drivers as kamstrup } from './kamstrup/index.js';
+import { drivers as qundisZenner } from './qundis-zenner/index.js';
+
+/** Drivers for meters whose standard records need a manufacturer's reading to be named right. */
+export const manufacturerDrivers: readonly Driver[] = [...kamstrup, ...qundisZenner, ...history];
