@@ -116,10 +116,12 @@ function remember(frame: OpenedFrame, payload: Uint8Array, state: DecoderState):
   if (format.length === 0) return state;
   const signature = crc16En13757(format).toString(16).padStart(4, '0');
   const key = meterKey(frame);
-  const known = state.formats[key] ?? {};
-  const hex = bytesToHex(format);
-  if (known[signature] === hex) return state;
-  const entries = Object.entries({ ...known, [signature]: hex }).slice(-MAX_FORMATS_PER_METER);
+  const known = state.formats[key];
+  // The common case, a meter sending the format it sent before, costs no allocation.
+  if (known?.[signature] !== undefined) return state;
+  const entries = Object.entries({ ...known, [signature]: bytesToHex(format) }).slice(
+    -MAX_FORMATS_PER_METER,
+  );
   return { ...state, formats: { ...state.formats, [key]: Object.fromEntries(entries) } };
 }
 

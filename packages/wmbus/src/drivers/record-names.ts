@@ -6,6 +6,15 @@ import type { DataRecord, NamedValue } from '../types.js';
  * e.g. `volume`, `volumeStorage1`, `energyTariff2`, `volumeFlowMaximum`.
  */
 export function recordName(r: DataRecord): string {
+  if (
+    r.function === 'instantaneous' &&
+    r.storage === 0 &&
+    r.tariff === 0 &&
+    r.subunit === 0 &&
+    r.modifiers.length === 0
+  ) {
+    return r.quantity;
+  }
   let name = r.quantity;
   if (r.function !== 'instantaneous') name += r.function[0]!.toUpperCase() + r.function.slice(1);
   if (r.storage !== 0) name += `Storage${r.storage}`;
@@ -15,9 +24,14 @@ export function recordName(r: DataRecord): string {
   return name;
 }
 
-/** Every record under its recordName; a later duplicate gets a #2, #3 suffix. */
-export function nameAllRecords(records: readonly DataRecord[]): Record<string, NamedValue> {
-  const out: Record<string, NamedValue> = {};
+/**
+ * Every record under its recordName, added to `out` (a new object by default);
+ * a later duplicate gets a #2, #3 suffix.
+ */
+export function nameAllRecords(
+  records: readonly DataRecord[],
+  out: Record<string, NamedValue> = {},
+): Record<string, NamedValue> {
   for (const r of records) {
     const base = recordName(r);
     let name = base;

@@ -6,24 +6,27 @@ type Canonical = Record<string, RecordQuery>;
 
 function withCanonical(
   records: readonly DataRecord[],
-  canonical: Canonical,
+  canonical: ReadonlyArray<readonly [string, RecordQuery]>,
 ): Record<string, NamedValue> {
   const named: Record<string, NamedValue> = {};
-  for (const [name, query] of Object.entries(canonical)) {
+  for (const [name, query] of canonical) {
     const r = findRecord(records, query);
     if (r) named[name] = { value: r.value, unit: r.unit };
   }
-  return { ...named, ...nameAllRecords(records) };
+  return nameAllRecords(records, named);
 }
 
-function statusValues(input: DriverInput): Record<string, NamedValue> {
+function addStatusValues(
+  input: DriverInput,
+  out: Record<string, NamedValue>,
+): Record<string, NamedValue> {
   const s = input.frame.status;
-  if (!s) return {};
-  return {
-    statusPowerLow: { value: s.powerLow, unit: '' },
-    statusPermanentError: { value: s.permanentError, unit: '' },
-    statusTemporaryError: { value: s.temporaryError, unit: '' },
-  };
+  if (s) {
+    out.statusPowerLow = { value: s.powerLow, unit: '' };
+    out.statusPermanentError = { value: s.permanentError, unit: '' };
+    out.statusTemporaryError = { value: s.temporaryError, unit: '' };
+  }
+  return out;
 }
 
 /** Records of standard (DIF/VIF) payloads: CI 0x72, 0x7A, 0x78 and compact 0x79. */
@@ -34,12 +37,13 @@ function genericDriver(
   family: ReturnType<typeof meterFamily> | 'any',
   canonical: Canonical,
 ): Driver {
+  const entries = Object.entries(canonical);
   return {
     name,
     priority: family === 'any' ? 0 : 10,
     matches: (meter, ci) =>
       RECORD_CIS.has(ci) && (family === 'any' || meterFamily(meter.deviceType) === family),
-    decode: (input) => ({ ...withCanonical(input.records, canonical), ...statusValues(input) }),
+    decode: (input) => addStatusValues(input, withCanonical(input.records, entries)),
   };
 }
 
