@@ -11,3 +11,53 @@ export type StorageCheck =
 export interface StorageHealth {
   check(signal?: AbortSignal): Promise<StorageCheck>;
 }
+
+/** Status of a gateway's X.509 certificate, as AWS IoT Core names them. */
+export type CertificateStatus = 'ACTIVE' | 'INACTIVE' | 'REVOKED';
+
+export interface GatewayCertificate {
+  certificateId: string;
+  certificatePem: string;
+  status: CertificateStatus;
+  notAfter: string;
+}
+
+export interface GatewayThing {
+  /** Thing name = MQTT client id = gateway serial. */
+  thingName: string;
+  partnerId: string;
+  organisationId: string;
+  certificates: GatewayCertificate[];
+  lastConnectedAt: string | null;
+}
+
+/** A batch of telegrams published by a gateway, with the identity the broker verified. */
+export interface TelegramBatchDelivery {
+  /** From the client certificate of the connection, never from the payload. */
+  thingName: string;
+  topic: string;
+  payload: Uint8Array;
+  receivedAt: string;
+}
+
+/**
+ * IoT Core as the rest of the server sees it: the local emulator and the AWS
+ * adapter both implement it (packages/server/src/iot).
+ */
+export interface IotCore {
+  registerGateway(input: {
+    thingName: string;
+    partnerId: string;
+    organisationId: string;
+    csrPem: string;
+  }): Promise<GatewayThing>;
+  setCertificateStatus(certificateId: string, status: CertificateStatus): Promise<void>;
+  getShadow(thingName: string, shadowName?: string): Promise<Record<string, unknown> | null>;
+  updateDesired(
+    thingName: string,
+    desired: Record<string, unknown>,
+    shadowName?: string,
+  ): Promise<Record<string, unknown>>;
+  /** At-least-once: a batch is redelivered until the handler's promise resolves. */
+  onTelegramBatch(handler: (batch: TelegramBatchDelivery) => Promise<void>): () => void;
+}
