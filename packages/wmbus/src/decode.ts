@@ -7,6 +7,7 @@ import {
 import { crc16En13757 } from './crc.js';
 import { deviceTypeName } from './device-type.js';
 import { genericDrivers } from './drivers/generic/generic-drivers.js';
+import { knownCompactFormat } from './drivers/manufacturer/kamstrup/known-compact-formats.js';
 import { manufacturerDrivers } from './drivers/manufacturer/index.js';
 import { proprietaryDrivers } from './drivers/proprietary/index.js';
 import { DriverRegistry } from './drivers/registry.js';
@@ -50,6 +51,8 @@ export interface DecodedTelegram {
   records: DataRecord[];
   /** Bytes after a 0x0F/0x1F DIF, as hex. */
   manufacturerData: string | null;
+  /** Stray bytes at the end of the payload that were not a complete record (at most 2). */
+  ignoredTrailingBytes: number;
   /** The driver's named values. */
   values: Record<string, NamedValue>;
   driver: string | null;
@@ -60,6 +63,9 @@ export interface DecodeResult {
   /** The state to pass to the next call (a new object when it changed). */
   state: DecoderState;
 }
+
+/** Trailing bytes after the last complete record that are taken as receiver residue. */
+const MAX_STRAY_BYTES = 2;
 
 /** Formats remembered per meter: a meter has few; the bound keeps hostile input from growing state. */
 const MAX_FORMATS_PER_METER = 8;
@@ -96,13 +102,17 @@ function compactRecords(
 ): DataRecord[] {
   const signature = compact.signature.toString(16).padStart(4, '0');
   const formatHex = state.formats[meterKey(frame)]?.[signature];
-  if (formatHex === undefined) {
+  // A format learnt from this meter's full frame wins; else one known for the meter type.
+  const format =
+    formatHex !== undefined
+      ? hexToBytes(formatHex)
+      : knownCompactFormat(frame.meter, compact.signature);
+  if (format === undefined) {
     throw new WmbusError(
       'UNKNOWN_FORMAT',
       `compact frame with format ${signature}: decode a full frame of this meter first`,
     );
   }
-  const format = hexToBytes(formatHex);
   // The CRC of the full frame the compact one stands for: proves format and data belong together.
   const crc = crc16En13757(expandCompactFrame(format, frame.payload));
   if (crc !== compact.dataCrc) {
@@ -136,19 +146,47 @@ export function decode(frame: Uint8Array | string, options: DecodeOptions = {}):
   let state = options.state ?? { formats: {} };
   const opened = openFrame(bytes, { key, crc: options.crc ?? 'auto' });
 
+  const registry = options.registry ?? (builtIn ??= createDriverRegistry());
+  const driver = registry.select(opened.meter, opened.payloadCi);
+  const { mode, alreadyDecrypted } = opened.security;
+  if (mode !== 0 && mode !== 5 && mode !== 7 && !alreadyDecrypted) {
+    if (!driver?.plainSecurityModes?.includes(mode)) {
+      throw new WmbusError(
+        'UNSUPPORTED_SECURITY_MODE',
+        `security mode ${mode} is ${opened.meter.manufacturer}'s own; no driver reads it`,
+      );
+    }
+  }
+
   let records: DataRecord[] = [];
   let manufacturerData: Uint8Array | null = null;
+  let ignoredBytes = 0;
   if (opened.compact) {
     records = compactRecords(opened, opened.compact, state);
   } else if (!isManufacturerCi(opened.payloadCi)) {
-    const parsed = parseRecords(opened.payload);
+    const parsed = parseRecords(opened.payload, { truncated: 'stop' });
+    // Receivers may leave a stray byte or two (RSSI, a CRC) after the last record; more than
+    // that left unread is a cut-off frame, and a cut-off frame is refused, not half-read.
+    if (
+      parsed.truncatedAt !== null &&
+      opened.payload.length - parsed.truncatedAt > MAX_STRAY_BYTES
+    ) {
+      throw new WmbusError(
+        'FRAME_TOO_SHORT',
+        `the record at payload offset ${parsed.truncatedAt} runs past the end of the frame`,
+        parsed.truncatedAt,
+      );
+    }
+    ignoredBytes = parsed.truncatedAt === null ? 0 : opened.payload.length - parsed.truncatedAt;
     records = parsed.records;
     manufacturerData = parsed.manufacturerData;
-    state = remember(opened, opened.payload, state);
+    state = remember(
+      opened,
+      opened.payload.subarray(0, opened.payload.length - ignoredBytes),
+      state,
+    );
   }
 
-  const registry = options.registry ?? (builtIn ??= createDriverRegistry());
-  const driver = registry.select(opened.meter, opened.payloadCi);
   const values = driver ? driver.decode({ frame: opened, records, manufacturerData, key }) : {};
 
   return {
@@ -168,6 +206,7 @@ export function decode(frame: Uint8Array | string, options: DecodeOptions = {}):
       security: opened.security,
       records,
       manufacturerData: manufacturerData ? bytesToHex(manufacturerData) : null,
+      ignoredTrailingBytes: ignoredBytes,
       values,
       driver: driver?.name ?? null,
     },

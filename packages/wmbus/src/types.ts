@@ -174,4 +174,10 @@ export interface Driver {
   priority: number;
   matches(meter: MeterAddress, payloadCi: number): boolean;
   decode(input: DriverInput): Record<string, NamedValue>;
+  /**
+   * Manufacturer-specific TPL security modes (outside 0, 5 and 7) under which this
+   * driver knows the payload to be plain records. Without a driver that says so, such
+   * a frame is refused (UNSUPPORTED_SECURITY_MODE) rather than read as garbage.
+   */
+  plainSecurityModes?: readonly number[];
 }

@@ -69,6 +69,8 @@ function walk(
     f = vi.end;
     d = end;
   }
+  // An encrypted compact frame (CI 0x73, 0x7B) pads its data to the AES block with 2F fillers.
+  while (d < data.length && data[d] === DIF_IDLE_FILLER) d++;
   if (d !== data.length) {
     throw new WmbusError(
       'LENGTH_MISMATCH',

@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { readCorpus } from '../../../../test/corpus.js';
+import { decode } from '../../../decode.js';
+
+const corpus = readCorpus();
+const byId = (id: string) => corpus.find((c) => c.id === id)!;
+
+describe('security modes a manufacturer uses for itself', () => {
+  it('reads Diehl Hydrus frames whose configuration reads as mode 24 or 29 as plain records', () => {
+    const { telegram } = decode(byId('hydrus-004').telegram_hex);
+    expect(telegram.driver).toBe('diehl-hydrus');
+    expect(telegram.security).toMatchObject({ mode: 29, verified: false });
+    expect(telegram.values.totalVolume?.unit).toBe('m3');
+  });
+
+  it('refuses modes no driver reads instead of decoding garbage', () => {
+    for (const id of ['rfmtx1-001', 'sharky-001']) {
+      expect(() => decode(byId(id).telegram_hex), id).toThrow(
+        expect.objectContaining({ code: 'UNSUPPORTED_SECURITY_MODE' }),
+      );
+    }
+  });
+});
