@@ -95,8 +95,10 @@ describe('maddalena-microclima', () => {
     const t = decodeCase(c);
     expect(expectCorpusFields(c, t.values, names)).toBe(33);
     expectValues(t.values, {
-      setDate: ['2020-12-31'],
-      energyAtSetDate: [1222000, 'Wh'],
+      targetDate: ['2020-12-31'],
+      targetEnergy: [1222000, 'Wh'],
+      historyEnergy1: [1222000, 'Wh'],
+      historyDate1: ['2020-12-31'],
       historyDate6: ['2020-02-29'],
     });
   });

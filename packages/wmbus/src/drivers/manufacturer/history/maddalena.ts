@@ -62,14 +62,12 @@ export const maddalenaEvo868: Driver = {
 
 function microclimaHistory(input: DriverInput): Record<string, NamedValue> {
   const out: Record<string, NamedValue> = {};
+  // The set day itself is the generic heat meter's targetDate / targetEnergy (storage 1).
   const setDate = plainRecord(input.records, 'date', 1)?.value ?? null;
-  if (setDate !== null) out.setDate = named(setDate);
   plainRecordsFrom(input.records, 'energy', 1).forEach((r, i) => {
     out[`historyEnergy${i + 1}`] = named(r.value, r.unit);
     out[`historyDate${i + 1}`] = named(addMonths(setDate, -(r.storage - 1)));
   });
-  const atSetDate = plainRecord(input.records, 'energy', 1);
-  if (atSetDate) out.energyAtSetDate = named(atSetDate.value, atSetDate.unit);
   return out;
 }
 
