@@ -17,8 +17,13 @@ const DATE = /^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}(:\d{2})?)?$/;
 
 /** The numbers and dates of `expected` that the corpus README says to compare. */
 export function expectedValues(c: CorpusCase): Expected[] {
+  return expectedFields(c.expected);
+}
+
+/** The same, of a case's `expected` object alone. */
+export function expectedFields(expected: Record<string, unknown>): Expected[] {
   const out: Expected[] = [];
-  for (const [field, value] of Object.entries(c.expected)) {
+  for (const [field, value] of Object.entries(expected)) {
     if (METADATA.has(field)) continue;
     if (typeof value === 'number') {
       out.push({ field, kind: 'number', value, suffix: /_([a-z0-9]+)$/.exec(field)?.[1] ?? '' });
@@ -62,8 +67,13 @@ const CONVERSIONS: Record<string, Partial<Record<Unit, number>>> = {
   factor: { '': 1 },
 };
 
+/** The factor that turns a value in `unit` into the unit of the field suffix `suffix`, if any. */
+export function unitFactor(suffix: string, unit: Unit): number | undefined {
+  return CONVERSIONS[suffix]?.[unit];
+}
+
 /** wmbusmeters prints at most six decimals: relative 1e-6 or absolute 5e-7. */
-function close(a: number, b: number): boolean {
+export function close(a: number, b: number): boolean {
   return Math.abs(a - b) <= Math.max(5e-7, 1e-6 * Math.abs(b));
 }
 

@@ -1,24 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { DataRecord } from '../types.js';
+import { dataRecord as record } from '../../test/driver-test-support.js';
 import { bytesToHex, hexToBytes } from '../hex.js';
 import { corpusPayload, expectedValues, matchExpected, matches } from './corpus-check.js';
-
-function record(partial: Partial<DataRecord>): DataRecord {
-  return {
-    quantity: 'volume',
-    unit: 'm3',
-    kind: 'number',
-    value: 0,
-    storage: 0,
-    tariff: 0,
-    subunit: 0,
-    function: 'instantaneous',
-    modifiers: [],
-    raw: new Uint8Array(0),
-    offset: 0,
-    ...partial,
-  };
-}
 
 describe('corpusPayload', () => {
   it('skips the DLL and the short TPL header (abbb23, CI 0x7A)', () => {

@@ -1,9 +1,11 @@
-import type { DataRecord, Unit } from '../types.js';
+import { close, expectedFields, unitFactor } from '../../test/expected-values.js';
+import type { DataRecord } from '../types.js';
 
 /*
  * Test support for the shared corpus (../shared/corpus, see its README): walks a telegram to
  * its plaintext application payload without the transport layer (which lives elsewhere) and
- * checks decoded records against a case's `expected` values. Not part of the codec's API.
+ * checks decoded records against a case's `expected` values, with the one comparison of
+ * corpus values by value and unit in test/expected-values.ts. Not part of the codec's API.
  */
 
 export interface CorpusPayload {
@@ -73,57 +75,13 @@ export interface ExpectedValue {
   suffix: string;
 }
 
-const METADATA = new Set(['_', 'id', 'name', 'meter', 'media', 'timestamp']);
-const DATE = /^\d{4}-\d{2}-\d{2}( \d{2}:\d{2}(:\d{2})?)?$/;
-
-/** Factors from a record's unit to the unit a field-name suffix names (corpus README, step 3). */
-const SUFFIX_UNITS: Record<string, Partial<Record<Unit, number>>> = {
-  kwh: { Wh: 1e-3, J: 1 / 3.6e6 },
-  mwh: { Wh: 1e-6, J: 1 / 3.6e9 },
-  gj: { J: 1e-9, Wh: 3.6e-6 },
-  mj: { J: 1e-6, Wh: 3.6e-3 },
-  m3: { m3: 1 },
-  l: { m3: 1000 },
-  m3h: { 'm3/h': 1, 'm3/min': 60, 'm3/s': 3600 },
-  lh: { 'm3/h': 1000, 'm3/min': 60_000, 'm3/s': 3_600_000 },
-  kw: { W: 1e-3, 'J/h': 1 / 3.6e6 },
-  w: { W: 1, 'J/h': 1 / 3600 },
-  c: { '°C': 1, K: 1 },
-  k: { K: 1 },
-  hca: { HCA: 1 },
-  h: { s: 1 / 3600, min: 1 / 60, h: 1, d: 24 },
-  min: { s: 1 / 60, min: 1, h: 60, d: 1440 },
-  s: { s: 1, min: 60, h: 3600, d: 86_400 },
-  d: { s: 1 / 86_400, min: 1 / 1440, h: 1 / 24, d: 1 },
-  // Days: see matches(), some drivers count the Gregorian year instead of 365 days.
-  y: { h: 1 / 8760, month: 1 / 12, year: 1 },
-  v: { V: 1 },
-  bar: { bar: 1 },
-  rh: { '%RH': 1 },
-  pct: { '%': 1 },
-  m3c: { 'm3·°C': 1 },
-  counter: { '': 1 },
-  factor: { '': 1 },
-};
-
 /** The numbers and date strings of `expected`, metadata and other strings left out. */
 export function expectedValues(expected: Record<string, unknown>): ExpectedValue[] {
-  const out: ExpectedValue[] = [];
-  for (const [field, value] of Object.entries(expected)) {
-    if (METADATA.has(field)) continue;
-    if (typeof value === 'number') {
-      out.push({ field, value, suffix: field.slice(field.lastIndexOf('_') + 1) });
-    } else if (typeof value === 'string' && DATE.test(value)) {
-      out.push({ field, value, suffix: 'date' });
-    }
-  }
-  return out;
-}
-
-/** wmbusmeters prints at most six decimals (README step 4). */
-function close(a: number, b: number): boolean {
-  const diff = Math.abs(a - b);
-  return diff <= 5e-7 || diff <= 1e-6 * Math.abs(b);
+  return expectedFields(expected).map((e) =>
+    e.kind === 'date'
+      ? { field: e.field, value: e.value, suffix: 'date' }
+      : { field: e.field, value: e.value, suffix: e.suffix },
+  );
 }
 
 /** Whether a record's value, converted to the field's unit, equals the expected value. */
@@ -133,12 +91,13 @@ export function matches(expected: ExpectedValue, record: DataRecord): boolean {
     return record.value === expected.value || record.value === `${expected.value}:00`;
   }
   if (typeof record.value !== 'number' || typeof expected.value !== 'number') return false;
+  // Battery lives in days against years: some drivers count the Gregorian year, not 365 days.
   if (expected.suffix === 'y' && record.unit === 'd') {
     return (
       close(record.value / 365, expected.value) || close(record.value / 365.2425, expected.value)
     );
   }
-  const factor = SUFFIX_UNITS[expected.suffix]?.[record.unit];
+  const factor = unitFactor(expected.suffix, record.unit);
   return factor !== undefined && close(record.value * factor, expected.value);
 }
 

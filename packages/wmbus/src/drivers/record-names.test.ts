@@ -1,23 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { DataRecord } from '../types.js';
+import { dataRecord as record } from '../../test/driver-test-support.js';
 import { findRecord, nameAllRecords, recordName } from './record-names.js';
-
-function record(partial: Partial<DataRecord>): DataRecord {
-  return {
-    quantity: 'volume',
-    unit: 'm3',
-    kind: 'number',
-    value: 1,
-    storage: 0,
-    tariff: 0,
-    subunit: 0,
-    function: 'instantaneous',
-    modifiers: [],
-    raw: new Uint8Array(),
-    offset: 0,
-    ...partial,
-  };
-}
 
 describe('record names', () => {
   it('says what sets a record apart from the current value', () => {

@@ -61,3 +61,21 @@ export function findRecord(records: readonly DataRecord[], q: RecordQuery): Data
       r.modifiers.length === 0,
   );
 }
+
+/**
+ * The plain records (as findRecord: tariff 0, subunit 0, instantaneous, no modifiers) of a
+ * quantity in storages ≥ `from`, by ascending storage number, the first of each storage:
+ * a meter's history sent as one value per storage.
+ */
+export function plainRecordsFrom(
+  records: readonly DataRecord[],
+  quantity: string,
+  from: number,
+): DataRecord[] {
+  const byStorage = new Map<number, DataRecord>();
+  for (const r of records) {
+    if (r.storage < from || byStorage.has(r.storage)) continue;
+    if (findRecord([r], { quantity, storage: r.storage })) byStorage.set(r.storage, r);
+  }
+  return [...byStorage.values()].sort((a, b) => a.storage - b.storage);
+}

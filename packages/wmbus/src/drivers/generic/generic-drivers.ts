@@ -1,18 +1,23 @@
 import { meterFamily } from '../../device-type.js';
 import type { DataRecord, Driver, DriverInput, NamedValue } from '../../types.js';
-import { findRecord, nameAllRecords, type RecordQuery } from '../record-names.js';
+import { findRecord, nameAllRecords, plainRecordsFrom, type RecordQuery } from '../record-names.js';
 
 type Canonical = Record<string, RecordQuery>;
+
+/** Values a family names beyond its canonical ones, before every record under its own name. */
+type Extra = (records: readonly DataRecord[]) => Record<string, NamedValue>;
 
 function withCanonical(
   records: readonly DataRecord[],
   canonical: ReadonlyArray<readonly [string, RecordQuery]>,
+  extra: Extra | undefined,
 ): Record<string, NamedValue> {
   const named: Record<string, NamedValue> = {};
   for (const [name, query] of canonical) {
     const r = findRecord(records, query);
     if (r) named[name] = { value: r.value, unit: r.unit };
   }
+  if (extra) Object.assign(named, extra(records));
   return nameAllRecords(records, named);
 }
 
@@ -36,6 +41,7 @@ function genericDriver(
   name: string,
   family: ReturnType<typeof meterFamily> | 'any',
   canonical: Canonical,
+  extra?: Extra,
 ): Driver {
   const entries = Object.entries(canonical);
   return {
@@ -43,8 +49,32 @@ function genericDriver(
     priority: family === 'any' ? 0 : 10,
     matches: (meter, ci) =>
       RECORD_CIS.has(ci) && (family === 'any' || meterFamily(meter.deviceType) === family),
-    decode: (input) => addStatusValues(input, withCanonical(input.records, entries)),
+    decode: (input) => addStatusValues(input, withCanonical(input.records, entries, extra)),
   };
+}
+
+/** The first history storage: storage 1 is the set day, named on its own. */
+const HCA_HISTORY_STORAGE = 2;
+
+/**
+ * A heat cost allocator's history by storage number: the plain hcaUnits records of storages
+ * 2, 3, … in ascending order (the meter stores older periods under higher numbers), as
+ * `historyConsumption{k}` with `historyDate{k}`, the date record of the same storage (null
+ * without one); k = 1 is the newest.
+ */
+export function hcaStorageHistory(records: readonly DataRecord[]): Record<string, NamedValue> {
+  const out: Record<string, NamedValue> = {};
+  plainRecordsFrom(records, 'hcaUnits', HCA_HISTORY_STORAGE).forEach((r, i) => {
+    const date = findRecord(records, { quantity: 'date', storage: r.storage });
+    out[`historyConsumption${i + 1}`] = { value: r.value, unit: r.unit };
+    out[`historyDate${i + 1}`] = { value: date?.value ?? null, unit: '' };
+  });
+  return out;
+}
+
+/** The names hcaStorageHistory gives, for drivers whose meters keep their history elsewhere. */
+export function isHcaHistoryName(name: string): boolean {
+  return /^history(?:Consumption|Date)\d+$/.test(name);
 }
 
 /** Heat cost allocators (EN 834): current period, set day, history by storage number. */
@@ -57,6 +87,7 @@ export const genericHeatCostAllocator = genericDriver(
     consumptionAtSetDate: { quantity: 'hcaUnits', storage: 1 },
     meterDateTime: { quantity: 'dateTime' },
   },
+  hcaStorageHistory,
 );
 
 /** Heat meters (EN 1434). */

@@ -24,7 +24,9 @@
 import { cbc } from '@noble/ciphers/aes.js';
 import type { Driver, DriverInput, MeterAddress, NamedValue } from '../../types.js';
 import { WmbusError } from '../../wmbus-error.js';
-import { datetimeFromSeconds2000, linkBytes, requireLength, u32le } from './bytes.js';
+import { requireLength, u32le } from '../support/bytes.js';
+import { datetimeFromSeconds2000 } from '../support/dates.js';
+import { linkBytes } from '../support/link-bytes.js';
 
 const CHECK_BYTE = 0x2f;
 

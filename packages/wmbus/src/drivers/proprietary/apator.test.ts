@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { apator08Driver, apator172Driver, apatorEitnDriver } from './apator.js';
-import { assertMutationsSafe, assertOnlyWmbusErrors } from './fuzz-support.js';
-import { compareExpected, corpusCases, corpusSuite, inputFromCase } from './test-support.js';
+import { corpusCases } from '../../../test/driver-test-support.js';
+import {
+  assertMutationsSafe,
+  assertOnlyWmbusErrors,
+  compareExpected,
+  corpusSuite,
+  inputFromCase,
+} from '../../../test/proprietary-driver-support.js';
 
 corpusSuite(apator08Driver, ['apator08'], 2, { total_m3: 'totalVolume' });
 corpusSuite(apator172Driver, ['apator172'], 2, { total_m3: 'totalVolume' });

@@ -21,7 +21,8 @@
  */
 import type { Driver, DriverInput, MeterAddress, NamedValue } from '../../types.js';
 import { WmbusError } from '../../wmbus-error.js';
-import { formatDate, packedDate16, requireLength, u16le, u32le } from './bytes.js';
+import { requireLength, u16le, u32le } from '../support/bytes.js';
+import { formatDate, packedDate16 } from '../support/dates.js';
 
 function apatorWater(divisor: number): (input: DriverInput) => Record<string, NamedValue> {
   return (input) => {

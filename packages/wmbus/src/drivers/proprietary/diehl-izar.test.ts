@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { corpusSuite, inputFromTelegram } from '../../../test/proprietary-driver-support.js';
 import { isWmbusError } from '../../wmbus-error.js';
 import { diehlIzarDriver } from './diehl-izar.js';
-import { assertMutationsSafe, assertOnlyWmbusErrors } from './fuzz-support.js';
-import { compareExpected, corpusCases, inputFromCase, inputFromTelegram } from './test-support.js';
 
 const NAMES: Record<string, string> = {
   total_m3: 'totalVolume',
@@ -15,23 +14,9 @@ const NAMES: Record<string, string> = {
   transmit_period_s: 'transmitPeriod',
 };
 
-describe('diehl-izar-prios', () => {
-  const cases = corpusCases('izar', 'izarv2');
+corpusSuite(diehlIzarDriver, ['izar', 'izarv2'], 13, NAMES);
 
-  it('has the corpus cases', () => {
-    expect(cases.length).toBe(13);
-  });
-
-  for (const c of cases) {
-    it(`decodes ${c.id}`, () => {
-      const input = inputFromCase(c);
-      expect(diehlIzarDriver.matches(input.frame.link, input.frame.payloadCi)).toBe(true);
-      const result = compareExpected(c.expected, diehlIzarDriver.decode(input), NAMES);
-      expect(result.failed).toEqual([]);
-      expect(result.matched.length).toBe(result.total);
-    });
-  }
-
+describe('diehl-izar-prios errors', () => {
   it('rejects a telegram scrambled with an unknown key', () => {
     // izar-001 with the first scrambled byte changed: no key gives the check byte.
     const input = inputFromTelegram('1944304C72242421D401A2013D4013DE8B46A4999C1293E582CC');
@@ -46,10 +31,5 @@ describe('diehl-izar-prios', () => {
   it('rejects a short payload with FRAME_TOO_SHORT', () => {
     const input = inputFromTelegram('1944304C72242421D401A2013D4013DD8B46A4');
     expect(() => diehlIzarDriver.decode(input)).toThrow(/needs 15 bytes/);
-  });
-
-  it('throws nothing but WmbusError on random input', () => {
-    assertOnlyWmbusErrors(diehlIzarDriver);
-    for (const c of cases) assertMutationsSafe(diehlIzarDriver, inputFromCase(c), 200);
   });
 });

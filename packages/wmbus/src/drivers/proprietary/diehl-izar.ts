@@ -24,7 +24,9 @@
  */
 import type { Driver, DriverInput, MeterAddress, NamedValue } from '../../types.js';
 import { WmbusError } from '../../wmbus-error.js';
-import { dateTypeG, linkBytes, requireLength, u32le } from './bytes.js';
+import { requireLength, u32le } from '../support/bytes.js';
+import { dateTypeG } from '../support/dates.js';
+import { linkBytes } from '../support/link-bytes.js';
 
 export const PRIOS_DEFAULT_KEYS: readonly number[] = [0xdfd109e8, 0xb71f0ae8];
 

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readCorpus } from '../../../test/corpus.js';
-import { hexToBytes } from '../../hex.js';
-import { parseLinkHeader } from '../../link-header.js';
+import { inputFromTelegram } from '../../../test/proprietary-driver-support.js';
 import { proprietaryDrivers } from './index.js';
 
 const EXPECTED_DRIVER: Record<string, string> = {
@@ -27,16 +26,9 @@ describe('proprietaryDrivers', () => {
   it('picks exactly the right driver for every wireless corpus telegram, and none for the others', () => {
     for (const c of readCorpus()) {
       if (!c.header.link.startsWith('wireless')) continue;
-      const bytes = hexToBytes(c.telegram_hex);
-      const link = parseLinkHeader(bytes);
-      const meter = {
-        manufacturer: link.manufacturer,
-        id: link.id,
-        version: link.version,
-        deviceType: link.deviceType,
-      };
+      const { frame } = inputFromTelegram(c.telegram_hex);
       const matching = proprietaryDrivers
-        .filter((d) => d.matches(meter, bytes[10]!))
+        .filter((d) => d.matches(frame.link, frame.payloadCi))
         .map((d) => d.name);
       const driver = (c as unknown as { driver: string }).driver;
       const want = EXPECTED_DRIVER[driver];

@@ -12,7 +12,8 @@
  * The current date has no year: it is the first date after the previous
  * period's end with that month and day.
  */
-import { formatDate, isValidDate, packedDate16, u16le } from './bytes.js';
+import { u16le } from '../support/bytes.js';
+import { formatDate, isValidDate, packedDate16 } from '../support/dates.js';
 
 export interface TechemHead {
   previousDate: string | null;

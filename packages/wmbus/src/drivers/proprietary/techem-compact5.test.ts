@@ -1,5 +1,5 @@
 import { techemCompact5Driver } from './techem-compact5.js';
-import { corpusSuite } from './test-support.js';
+import { corpusSuite } from '../../../test/proprietary-driver-support.js';
 
 corpusSuite(techemCompact5Driver, ['compact5'], 4, {
   total_kwh: 'totalEnergy',

@@ -5,7 +5,7 @@
  * their sum. p[1..2] is the previous period's end date (techem-common.ts).
  */
 import type { Driver, DriverInput, MeterAddress, NamedValue } from '../../types.js';
-import { requireLength } from './bytes.js';
+import { requireLength } from '../support/bytes.js';
 import { readTechemEnergy } from './techem-common.js';
 
 export const techemCompact5Driver: Driver = {

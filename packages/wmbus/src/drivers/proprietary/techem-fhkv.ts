@@ -7,7 +7,7 @@
  * p[11] under CI 0xA0, one byte later (p[10], p[12]) under CI 0xA2.
  */
 import type { Driver, DriverInput, MeterAddress, NamedValue } from '../../types.js';
-import { requireLength, u16le } from './bytes.js';
+import { requireLength, u16le } from '../support/bytes.js';
 import { readTechemHead } from './techem-common.js';
 
 export const techemFhkvDriver: Driver = {

@@ -1,5 +1,5 @@
 import { techemVario451Driver } from './techem-vario451.js';
-import { corpusSuite } from './test-support.js';
+import { corpusSuite } from '../../../test/proprietary-driver-support.js';
 
 corpusSuite(techemVario451Driver, ['vario451'], 1, {
   total_kwh: 'totalEnergy',

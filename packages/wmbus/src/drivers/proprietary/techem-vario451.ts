@@ -4,7 +4,7 @@
  * with the energies in MJ.
  */
 import type { Driver, DriverInput, MeterAddress, NamedValue } from '../../types.js';
-import { requireLength } from './bytes.js';
+import { requireLength } from '../support/bytes.js';
 import { readTechemEnergy } from './techem-common.js';
 
 export const techemVario451Driver: Driver = {

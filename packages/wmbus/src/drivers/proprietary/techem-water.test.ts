@@ -1,5 +1,5 @@
 import { techemMkRadio3aDriver, techemMkRadio4Driver } from './techem-water.js';
-import { corpusSuite } from './test-support.js';
+import { corpusSuite } from '../../../test/proprietary-driver-support.js';
 
 corpusSuite(techemMkRadio4Driver, ['mkradio4'], 1, {
   total_m3: 'totalVolume',

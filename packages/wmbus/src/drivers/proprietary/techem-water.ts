@@ -15,7 +15,8 @@
  *             nibble for the first half)
  */
 import type { Driver, DriverInput, MeterAddress, NamedValue } from '../../types.js';
-import { formatDate, packedDate16, requireLength, u16le, u32le } from './bytes.js';
+import { requireLength, u16le, u32le } from '../support/bytes.js';
+import { formatDate, packedDate16 } from '../support/dates.js';
 import { readTechemHead } from './techem-common.js';
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];

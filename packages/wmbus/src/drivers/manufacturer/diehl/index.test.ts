@@ -1,9 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { readCorpus } from '../../../../test/corpus.js';
+import { corpusCase as byId } from '../../../../test/driver-test-support.js';
 import { decode } from '../../../decode.js';
-
-const corpus = readCorpus();
-const byId = (id: string) => corpus.find((c) => c.id === id)!;
 
 describe('security modes a manufacturer uses for itself', () => {
   it('reads Diehl Hydrus frames whose configuration reads as mode 24 or 29 as plain records', () => {

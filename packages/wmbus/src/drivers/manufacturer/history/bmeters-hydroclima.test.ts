@@ -6,7 +6,7 @@ import {
   expectCorpusFields,
   expectValues,
   familyCases,
-} from './test-support.js';
+} from '../../../../test/driver-test-support.js';
 
 const NAMES: Record<string, string> = {
   consumption_hca: 'currentConsumption',

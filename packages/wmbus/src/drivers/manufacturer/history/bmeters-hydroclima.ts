@@ -25,7 +25,7 @@
 import { readSigned, readUnsigned } from '../../../application/data-field.js';
 import { genericHeatCostAllocator } from '../../generic/generic-drivers.js';
 import type { Driver, DriverInput, NamedValue } from '../../../types.js';
-import { hcaSetDayValues, named } from './support.js';
+import { named } from '../../support/named.js';
 
 type Field = readonly [name: string, offset: number, kind: 'temperature' | 'hca' | 'flags'];
 
@@ -86,7 +86,6 @@ export const bmetersHydroclima: Driver = {
     (ci === 0x7a || ci === 0x72 || ci === 0x78),
   decode: (input: DriverInput) => ({
     ...genericHeatCostAllocator.decode(input),
-    ...hcaSetDayValues(input.records),
     ...manufacturerValues(input.manufacturerData),
   }),
 };

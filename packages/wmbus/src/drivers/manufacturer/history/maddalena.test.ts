@@ -6,7 +6,7 @@ import {
   expectCorpusFields,
   expectValues,
   familyCases,
-} from './test-support.js';
+} from '../../../../test/driver-test-support.js';
 
 const EVO868_NAMES: Record<string, string> = {
   total_m3: 'totalVolume',

@@ -15,14 +15,16 @@
  *   one month per storage in its own history).
  */
 import { genericHeatMeter, genericWaterMeter } from '../../generic/generic-drivers.js';
+import { findRecord, plainRecordsFrom } from '../../record-names.js';
 import type { DataRecord, Driver, DriverInput, NamedValue } from '../../../types.js';
-import { addMonths, named, plainRecord, plainRecordsFrom } from './support.js';
+import { addMonths } from '../../support/dates.js';
+import { named } from '../../support/named.js';
 
 const HISTORY_STORAGE = 8;
 
 /** Months between history entries: the storage-interval record at the history's first storage. */
 function intervalMonths(records: readonly DataRecord[]): number | null {
-  const r = plainRecord(records, 'storageInterval', HISTORY_STORAGE);
+  const r = findRecord(records, { quantity: 'storageInterval', storage: HISTORY_STORAGE });
   if (!r || r.unit !== 'month' || typeof r.value !== 'number') return null;
   return Number.isInteger(r.value) && r.value > 0 && r.value <= 12 ? r.value : null;
 }
@@ -30,7 +32,8 @@ function intervalMonths(records: readonly DataRecord[]): number | null {
 function evo868History(input: DriverInput): Record<string, NamedValue> {
   const out: Record<string, NamedValue> = {};
   const { records } = input;
-  const reference = plainRecord(records, 'date', HISTORY_STORAGE)?.value ?? null;
+  const reference =
+    findRecord(records, { quantity: 'date', storage: HISTORY_STORAGE })?.value ?? null;
   const step = intervalMonths(records);
   if (reference !== null) out.historyReferenceDate = named(reference);
   for (const r of plainRecordsFrom(records, 'volume', HISTORY_STORAGE)) {
@@ -38,12 +41,12 @@ function evo868History(input: DriverInput): Record<string, NamedValue> {
     out[`historyVolume${k}`] = named(r.value, r.unit);
     out[`historyDate${k}`] = named(step === null ? null : addMonths(reference, -(k - 1) * step));
   }
-  const setDay2 = plainRecord(records, 'date', 2);
-  const atSetDay2 = plainRecord(records, 'volume', 2);
+  const setDay2 = findRecord(records, { quantity: 'date', storage: 2 });
+  const atSetDay2 = findRecord(records, { quantity: 'volume', storage: 2 });
   if (setDay2) out.targetDate2 = named(setDay2.value);
   if (atSetDay2) out.targetVolume2 = named(atSetDay2.value, atSetDay2.unit);
-  const maxFlow = plainRecord(records, 'volumeFlow', 3, 'maximum');
-  const maxFlowAt = plainRecord(records, 'dateTime', 3);
+  const maxFlow = findRecord(records, { quantity: 'volumeFlow', storage: 3, function: 'maximum' });
+  const maxFlowAt = findRecord(records, { quantity: 'dateTime', storage: 3 });
   if (maxFlow) out.maxVolumeFlowSinceSetDate = named(maxFlow.value, maxFlow.unit);
   if (maxFlowAt) out.maxVolumeFlowDateTime = named(maxFlowAt.value);
   return out;
@@ -63,7 +66,7 @@ export const maddalenaEvo868: Driver = {
 function microclimaHistory(input: DriverInput): Record<string, NamedValue> {
   const out: Record<string, NamedValue> = {};
   // The set day itself is the generic heat meter's targetDate / targetEnergy (storage 1).
-  const setDate = plainRecord(input.records, 'date', 1)?.value ?? null;
+  const setDate = findRecord(input.records, { quantity: 'date', storage: 1 })?.value ?? null;
   plainRecordsFrom(input.records, 'energy', 1).forEach((r, i) => {
     out[`historyEnergy${i + 1}`] = named(r.value, r.unit);
     out[`historyDate${i + 1}`] = named(addMonths(setDate, -(r.storage - 1)));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addMonths, readCompactProfile } from './support.js';
+import { readCompactProfile } from '../../support/compact-profile.js';
 import { zennerUiws } from './zenner-uiws.js';
 import {
   assertNeverThrows,
@@ -7,7 +7,7 @@ import {
   expectCorpusFields,
   expectValues,
   familyCases,
-} from './test-support.js';
+} from '../../../../test/driver-test-support.js';
 
 const NAMES: Record<string, string> = {
   total_m3: 'totalVolume',
@@ -46,30 +46,13 @@ describe('zenner-uiws', () => {
 
   it('reads no profile from a record that is not one', () => {
     const t = decodeCase(familyCases('uiws')[0]!);
-    expect(readCompactProfile(t.records.find((r) => r.quantity === 'dateTime'))).toBeUndefined();
-    expect(readCompactProfile(undefined)).toBeUndefined();
+    expect(readCompactProfile(t.records.find((r) => r.quantity === 'dateTime'))).toBeNull();
+    expect(readCompactProfile(undefined)).toBeNull();
   });
 
   it('never throws on any records', () => {
     const meter = { manufacturer: 'ZRI', id: '61330764', version: 0x99, deviceType: 0x07 };
     assertNeverThrows(zennerUiws, meter, 0x7a, Uint8Array.of(0x82, 0x0f, 0x6c, 0x41, 0x36));
     assertNeverThrows(zennerUiws, meter, 0x7a, Uint8Array.of(0x8d, 0x0f, 0x93, 0x13));
-  });
-});
-
-describe('addMonths', () => {
-  it('keeps month ends and clips other days', () => {
-    expect(addMonths('2020-12-31', -10)).toBe('2020-02-29');
-    expect(addMonths('2021-01-30', 1)).toBe('2021-02-28');
-    expect(addMonths('2021-02-28', 1)).toBe('2021-03-31');
-    expect(addMonths('2026-06-01', -11)).toBe('2025-07-01');
-  });
-
-  it('is null for what is not a date', () => {
-    expect(addMonths(null, 1)).toBeNull();
-    expect(addMonths('2021-02-30', 1)).toBeNull();
-    expect(addMonths('2021-13-01', 1)).toBeNull();
-    expect(addMonths('2021-01-01', 0.5)).toBeNull();
-    expect(addMonths('0000-01-31', -1)).toBeNull();
   });
 });

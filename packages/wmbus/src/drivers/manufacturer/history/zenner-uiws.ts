@@ -7,8 +7,11 @@
  * storage 1) with 0x80000000.
  */
 import { genericWaterMeter } from '../../generic/generic-drivers.js';
+import { findRecord } from '../../record-names.js';
 import type { DataRecord, Driver, DriverInput, NamedValue } from '../../../types.js';
-import { addMonths, named, plainRecord, readCompactProfile } from './support.js';
+import { readCompactProfile } from '../../support/compact-profile.js';
+import { addMonths } from '../../support/dates.js';
+import { named } from '../../support/named.js';
 
 const PROFILE_STORAGE = 30;
 /** 0x80000000 read as a signed 32-bit volume in litres. */
@@ -33,10 +36,11 @@ function isNoValue(r: DataRecord): boolean {
 function uiwsValues(input: DriverInput): Record<string, NamedValue> {
   const out: Record<string, NamedValue> = {};
   const { records } = input;
-  const setDayVolume = plainRecord(records, 'volume', 1);
+  const setDayVolume = findRecord(records, { quantity: 'volume', storage: 1 });
   if (setDayVolume && isNoValue(setDayVolume)) out.targetVolume = named(null, 'm3');
-  const baseDate = plainRecord(records, 'date', PROFILE_STORAGE)?.value ?? null;
-  const baseVolume = plainRecord(records, 'volume', PROFILE_STORAGE);
+  const baseDate =
+    findRecord(records, { quantity: 'date', storage: PROFILE_STORAGE })?.value ?? null;
+  const baseVolume = findRecord(records, { quantity: 'volume', storage: PROFILE_STORAGE });
   if (baseDate !== null) out.historyBaseDate = named(baseDate);
   if (baseVolume) out.historyBaseVolume = named(baseVolume.value, baseVolume.unit);
   const profile = readCompactProfile(profileRecord(records));

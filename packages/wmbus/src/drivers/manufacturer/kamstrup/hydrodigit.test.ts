@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DriverInput } from '../../../types.js';
 import { bmetersHydrodigit } from './hydrodigit.js';
-import { decodeCase } from './test-support.js';
+import { decodeCase } from '../../../../test/driver-test-support.js';
 
 describe('bmeters-hydrodigit', () => {
   it('reads backflow and the twelve month-end volumes (hydrodigit-003)', () => {

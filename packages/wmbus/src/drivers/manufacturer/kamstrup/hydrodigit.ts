@@ -1,3 +1,4 @@
+import { readUnsigned } from '../../../application/data-field.js';
 import { genericWaterMeter } from '../../generic/generic-drivers.js';
 import type { Driver, DriverInput, NamedValue } from '../../../types.js';
 
@@ -38,12 +39,6 @@ const MONTHS = [
   'December',
 ] as const;
 
-function uintLe(bytes: Uint8Array, at: number, size: number): number {
-  let v = 0;
-  for (let i = at + size - 1; i >= at; i--) v = v * 256 + bytes[i]!;
-  return v;
-}
-
 function bcd(byte: number): number | undefined {
   const hi = byte >> 4;
   const lo = byte & 0x0f;
@@ -77,13 +72,13 @@ function manufacturerValues(data: Uint8Array, out: Record<string, NamedValue>): 
   }
   if (contents & BACKFLOW) {
     if (i + 4 > data.length) return;
-    out.backflowVolume = { value: uintLe(data, i, 4) / 1000, unit: 'm3' };
+    out.backflowVolume = { value: readUnsigned(data, i, 4) / 1000, unit: 'm3' };
     i += 4;
   }
   if (contents & MONTHLY) {
     if (i + 36 > data.length) return;
     for (const [n, month] of MONTHS.entries()) {
-      const raw = uintLe(data, i + 3 * n, 3);
+      const raw = readUnsigned(data, i + 3 * n, 3);
       out[`volume${month}`] = { value: raw === 0xffffff ? null : raw / 100, unit: 'm3' };
     }
   }

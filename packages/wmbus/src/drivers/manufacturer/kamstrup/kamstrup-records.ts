@@ -1,4 +1,6 @@
 import type { DataRecord } from '../../../types.js';
+import { findRecord } from '../../record-names.js';
+import { recordHeader } from '../../support/record-header.js';
 
 /** Record CIs: long (0x72) and short (0x7A) TPL header, none (0x78), compact (0x79). */
 export const KAMSTRUP_RECORD_CIS: ReadonlySet<number> = new Set([0x72, 0x78, 0x79, 0x7a]);
@@ -30,38 +32,18 @@ export function findManufacturerRecord(
   );
 }
 
-/** Offset of the VIF in a record's raw bytes: after the DIF and its DIFEs. */
-function vifOffset(raw: Uint8Array): number {
-  let i = 0;
-  while (i < raw.length && (raw[i]! & 0x80) !== 0) i++;
-  return i + 1;
-}
-
 /**
  * The decimal exponent of a volume record's resolution (-3 for 0.001 m³), from its primary VIF
  * 0x10–0x17 (EN 13757-3: volume 10^(n-6) m³); undefined for any other coding.
  */
 export function volumeExponent(r: DataRecord): number | undefined {
   if (r.quantity !== 'volume') return undefined;
-  const vif = r.raw[vifOffset(r.raw)];
+  const vif = r.raw[recordHeader(r.raw).vif];
   if (vif === undefined || (vif & 0x78) !== 0x10) return undefined;
   return (vif & 0x07) - 6;
 }
 
 /** The current volume V1: storage 0, tariff 0, subunit 0, instantaneous, no modifiers. */
 export function currentVolume(records: readonly DataRecord[]): DataRecord | undefined {
-  return records.find(
-    (r) =>
-      r.quantity === 'volume' &&
-      r.storage === 0 &&
-      r.tariff === 0 &&
-      r.subunit === 0 &&
-      r.function === 'instantaneous' &&
-      r.modifiers.length === 0,
-  );
-}
-
-/** `value` times 10^exponent, exact for the integers meters send (no 0.1 * 3 = 0.30000000000000004). */
-export function scaleByPowerOfTen(value: number, exponent: number): number {
-  return exponent >= 0 ? value * 10 ** exponent : value / 10 ** -exponent;
+  return findRecord(records, { quantity: 'volume' });
 }

@@ -4,7 +4,7 @@ import { bytesToHex, hexToBytes } from '../../../hex.js';
 import { openFrame } from '../../../transport/open-frame.js';
 import { emptyDecoderState, type DecoderState } from '../../../types.js';
 import { KNOWN_COMPACT_FORMATS, knownCompactFormat } from './known-compact-formats.js';
-import { corpusCase, decodeCase } from './test-support.js';
+import { corpusCase, decodeCase } from '../../../../test/driver-test-support.js';
 
 /** The state decode.ts would need: what the proposed knownFormats fallback supplies. */
 function stateFor(id: string): DecoderState {

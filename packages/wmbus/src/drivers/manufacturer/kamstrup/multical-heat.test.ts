@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeCase } from './test-support.js';
+import { decodeCase } from '../../../../test/driver-test-support.js';
 
 describe('kamstrup-multical-heat', () => {
   it('is chosen for Kamstrup heat and cooling meters', () => {

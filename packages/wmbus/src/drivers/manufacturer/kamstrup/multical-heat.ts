@@ -1,3 +1,4 @@
+import { scaleByPowerOfTen } from '../../../application/data-field.js';
 import { genericHeatMeter } from '../../generic/generic-drivers.js';
 import type { DataRecord, Driver, DriverInput, NamedValue } from '../../../types.js';
 import {
@@ -5,7 +6,6 @@ import {
   findManufacturerRecord,
   KAMSTRUP,
   KAMSTRUP_RECORD_CIS,
-  scaleByPowerOfTen,
   volumeExponent,
 } from './kamstrup-records.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeCase } from './test-support.js';
+import { decodeCase } from '../../../../test/driver-test-support.js';
 
 describe('ecomess-picoflux', () => {
   it('reports the leak alarm of the TPL status byte (picoflux-003: 0x63)', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeCase } from './test-support.js';
+import { decodeCase } from '../../../../test/driver-test-support.js';
 
 describe('kamstrup-pressure', () => {
   it('names pressure, its minimum and maximum, and the two Kamstrup values', () => {

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { axiomaWater, batteryInYears, gwfWater } from './battery.js';
-import { assertNeverThrows, decodeCase, expectValues } from './test-support.js';
+import {
+  assertNeverThrows,
+  decodeCase,
+  expectValues,
+} from '../../../../test/driver-test-support.js';
 
 describe('axioma-water', () => {
   it('reads battery percent from FD 74', () => {

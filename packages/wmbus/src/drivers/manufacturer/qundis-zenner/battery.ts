@@ -13,7 +13,7 @@
  */
 import { genericWaterMeter } from '../../generic/generic-drivers.js';
 import type { DataRecord, Driver, DriverInput, MeterAddress, NamedValue } from '../../../types.js';
-import { named } from './support.js';
+import { named } from '../../support/named.js';
 
 const MEAN_YEAR_DAYS = 365.2425;
 

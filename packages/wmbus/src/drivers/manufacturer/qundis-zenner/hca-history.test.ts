@@ -1,8 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { hexToBytes } from '../../../hex.js';
 import { techemFhkvDataIv, zennerCaltos } from './hca-history.js';
-import { addMonths, readCompactProfile } from './support.js';
-import { assertNeverThrows, decodeCase, expectValues } from './test-support.js';
+import {
+  assertNeverThrows,
+  decodeCase,
+  expectValues,
+} from '../../../../test/driver-test-support.js';
 
 describe('zenner-caltos', () => {
   it('reads the monthly readings of the inverse compact profile (caltose-001)', () => {
@@ -12,29 +15,29 @@ describe('zenner-caltos', () => {
       currentConsumption: [225, 'HCA'],
       consumptionAtSetDate: [99, 'HCA'],
       setDate: ['2026-01-01'],
-      baseConsumption: [203, 'HCA'],
-      baseDate: ['2026-02-01'],
-      consumptionMonth1: [99, 'HCA'],
-      consumptionMonth1Date: ['2026-01-01'],
-      consumptionMonth2: [52, 'HCA'],
-      consumptionMonth2Date: ['2025-12-01'],
-      consumptionMonth3: [10, 'HCA'],
-      consumptionMonth3Date: ['2025-11-01'],
-      consumptionMonth4: [0, 'HCA'],
-      consumptionMonth4Date: ['2025-10-01'],
-      consumptionMonth5: [null, 'HCA'],
+      historyBaseConsumption: [203, 'HCA'],
+      historyBaseDate: ['2026-02-01'],
+      historyConsumption1: [99, 'HCA'],
+      historyDate1: ['2026-01-01'],
+      historyConsumption2: [52, 'HCA'],
+      historyDate2: ['2025-12-01'],
+      historyConsumption3: [10, 'HCA'],
+      historyDate3: ['2025-11-01'],
+      historyConsumption4: [0, 'HCA'],
+      historyDate4: ['2025-10-01'],
+      historyConsumption5: [null, 'HCA'],
     });
   });
 
   it('decodes every Caltos case', () => {
     for (const id of ['caltose-002', 'caltose-003', 'caltose-004']) {
-      expect(decodeCase(id).values.consumptionMonth4Date?.value, id).toBe('2025-10-01');
+      expect(decodeCase(id).values.historyDate4?.value, id).toBe('2025-10-01');
     }
     expectValues(decodeCase('caltose-003').values, {
-      consumptionMonth1: [627],
-      consumptionMonth2: [395],
-      consumptionMonth3: [176],
-      consumptionMonth4: [7],
+      historyConsumption1: [627],
+      historyConsumption2: [395],
+      historyConsumption3: [176],
+      historyConsumption4: [7],
     });
   });
 });
@@ -47,44 +50,20 @@ describe('techem-fhkv-data-iv', () => {
       currentConsumption: [2, 'HCA'],
       consumptionAtSetDate: [25, 'HCA'],
       setDate: ['2020-12-31'],
-      baseDate: ['2019-10-31'],
-      consumptionMonth14: [22, 'HCA'],
-      consumptionMonth14Date: ['2019-11-30'],
-      consumptionMonth13: [3, 'HCA'],
-      consumptionMonth13Date: ['2019-12-31'],
-      consumptionMonth10Date: ['2020-03-31'],
-      consumptionMonth11Date: ['2020-02-29'],
-      consumptionMonth1: [0, 'HCA'],
-      consumptionMonth1Date: ['2020-12-31'],
+      historyBaseDate: ['2019-10-31'],
+      historyConsumption14: [22, 'HCA'],
+      historyDate14: ['2019-11-30'],
+      historyConsumption13: [3, 'HCA'],
+      historyDate13: ['2019-12-31'],
+      historyDate10: ['2020-03-31'],
+      historyDate11: ['2020-02-29'],
+      historyConsumption1: [0, 'HCA'],
+      historyDate1: ['2020-12-31'],
     });
   });
 });
 
-describe('compact profiles and months', () => {
-  it('reads spacing, mode and elements', () => {
-    const p = readCompactProfile('3BFE990000FFFFFF');
-    expect(p).toEqual({
-      mode: 0,
-      spacingUnit: 3,
-      spacingValue: 0xfe,
-      monthly: true,
-      values: [99, null],
-    });
-    expect(readCompactProfile('72FE0300FFFF')?.values).toEqual([3, null]);
-    expect(readCompactProfile('7FFE00')).toBeNull();
-    expect(readCompactProfile('3B')).toBeNull();
-    expect(readCompactProfile(null)).toBeNull();
-    expect(readCompactProfile('3BFEZZ')).toBeNull();
-  });
-
-  it('steps months, keeping month ends', () => {
-    expect(addMonths('2019-10-31', 4)).toBe('2020-02-29');
-    expect(addMonths('2019-10-31', 1)).toBe('2019-11-30');
-    expect(addMonths('2026-02-01', -5)).toBe('2025-09-01');
-    expect(addMonths('2024-01-15', -13)).toBe('2022-12-15');
-    expect(addMonths('nonsense', 1)).toBeNull();
-  });
-
+describe('zenner-caltos and techem-fhkv-data-iv robustness', () => {
   it('never throws on any records', () => {
     const payload = hexToBytes('82046C41328D04EE132C');
     assertNeverThrows(

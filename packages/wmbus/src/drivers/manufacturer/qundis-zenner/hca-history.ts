@@ -10,11 +10,15 @@
  *   the month ending n − k + 1 month ends after the base date (n elements; the newest ends
  *   on the annual set date).
  *
- * Named `consumptionMonth{k}` with `consumptionMonth{k}Date`, k = 1 the newest.
+ * Named as every heat cost allocator's history: `historyConsumption{k}` with `historyDate{k}`,
+ * k = 1 the newest; the base as `historyBaseConsumption` and `historyBaseDate`. Storage 8 holds
+ * that base, not a month, so the generic driver's history by storage number is left out.
  */
-import { genericHeatCostAllocator } from '../../generic/generic-drivers.js';
+import { genericHeatCostAllocator, isHcaHistoryName } from '../../generic/generic-drivers.js';
 import type { DataRecord, Driver, DriverInput, NamedValue } from '../../../types.js';
-import { addMonths, named, readCompactProfile } from './support.js';
+import { readCompactProfile } from '../../support/compact-profile.js';
+import { addMonths } from '../../support/dates.js';
+import { named } from '../../support/named.js';
 
 const BASE_STORAGE = 8;
 
@@ -45,20 +49,21 @@ function history(input: DriverInput, modifier: string, dateOf: DateOf): Record<s
   const n = profile.values.length;
   profile.values.forEach((value, i) => {
     const k = i + 1;
-    out[`consumptionMonth${k}`] = named(value, 'HCA');
-    out[`consumptionMonth${k}Date`] = named(
-      typeof baseDate === 'string' ? dateOf(baseDate, k, n) : null,
-    );
+    out[`historyConsumption${k}`] = named(value, 'HCA');
+    out[`historyDate${k}`] = named(typeof baseDate === 'string' ? dateOf(baseDate, k, n) : null);
   });
   return out;
 }
 
 function withBase(input: DriverInput): Record<string, NamedValue> {
-  const out = genericHeatCostAllocator.decode(input);
+  const out: Record<string, NamedValue> = {};
+  for (const [name, v] of Object.entries(genericHeatCostAllocator.decode(input))) {
+    if (!isHcaHistoryName(name)) out[name] = v;
+  }
   const value = base(input.records, 'hcaUnits');
   const date = base(input.records, 'date');
-  if (value) out.baseConsumption = named(value.value, value.unit);
-  if (date) out.baseDate = named(date.value);
+  if (value) out.historyBaseConsumption = named(value.value, value.unit);
+  if (date) out.historyBaseDate = named(date.value);
   return out;
 }
 

@@ -3,7 +3,12 @@ import { parseRecords } from '../../../application/records.js';
 import { hexToBytes } from '../../../hex.js';
 import { openFrame } from '../../../transport/open-frame.js';
 import { qundisQwater } from './qwater.js';
-import { assertNeverThrows, corpusCase, decodeCase, expectValues } from './test-support.js';
+import {
+  assertNeverThrows,
+  corpusCase,
+  decodeCase,
+  expectValues,
+} from '../../../../test/driver-test-support.js';
 
 describe('qundis-qwater', () => {
   it('reads the standard records and the flow behind BB 56 (qwater-002)', () => {

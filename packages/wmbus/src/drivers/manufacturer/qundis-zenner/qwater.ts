@@ -14,7 +14,10 @@
 import { genericWaterMeter } from '../../generic/generic-drivers.js';
 import { findRecord } from '../../record-names.js';
 import type { DataRecord, Driver, DriverInput, MeterAddress, NamedValue } from '../../../types.js';
-import { bcdAt, dateAt, headerLength, intAt, milli, named } from './support.js';
+import { bcdAt, intAt, milli } from '../../support/bytes.js';
+import { dateAt } from '../../support/dates.js';
+import { named } from '../../support/named.js';
+import { headerLength } from '../../support/record-header.js';
 
 /** Water (7), warm water (6), and the radio converter (meter side, 0x37) that carries a Q water. */
 const DEVICE_TYPES = new Set([0x06, 0x07, 0x37]);

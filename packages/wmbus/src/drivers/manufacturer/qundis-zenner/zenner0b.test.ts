@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { zenner0b } from './zenner0b.js';
-import { assertNeverThrows, decodeCase, expectValues } from './test-support.js';
+import {
+  assertNeverThrows,
+  decodeCase,
+  expectValues,
+} from '../../../../test/driver-test-support.js';
 
 describe('zenner-0b', () => {
   it('reads total and due-date volumes from the manufacturer data', () => {

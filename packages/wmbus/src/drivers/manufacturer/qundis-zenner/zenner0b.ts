@@ -6,7 +6,8 @@
  */
 import { genericWaterMeter } from '../../generic/generic-drivers.js';
 import type { Driver, DriverInput, NamedValue } from '../../../types.js';
-import { named, uintAt } from './support.js';
+import { uintAt } from '../../support/bytes.js';
+import { named } from '../../support/named.js';
 
 const FRACTION = 256;
 const LITRES_PER_M3 = 1000;

@@ -1,37 +1,63 @@
-/** Test helpers for this folder's drivers (imported by *.test.ts only). */
+/**
+ * What the driver tests share: corpus cases by id, family or driver, decoding them as the
+ * corpus test does, asserting values by our names, comparing corpus fields (through the one
+ * comparison in expected-values.ts), a record builder, and the property that a driver's
+ * decode never throws.
+ */
 import fc from 'fast-check';
 import { expect } from 'vitest';
-import { readCorpus, type CorpusCase } from '../../../../test/corpus.js';
-import { parseRecords } from '../../../application/records.js';
-import { decode, type DecodedTelegram } from '../../../decode.js';
+import { parseRecords } from '../src/application/records.js';
+import { decode, type DecodedTelegram } from '../src/decode.js';
 import {
   emptyDecoderState,
+  type DataRecord,
+  type DecoderState,
   type Driver,
   type MeterAddress,
   type NamedValue,
   type OpenedFrame,
-} from '../../../types.js';
-import { isWmbusError } from '../../../wmbus-error.js';
+} from '../src/types.js';
+import { isWmbusError } from '../src/wmbus-error.js';
+import { readCorpus, type CorpusCase } from './corpus.js';
+import { unitFactor } from './expected-values.js';
 
 const ALL: CorpusCase[] = [...readCorpus(), ...readCorpus('corpus-reencrypted.jsonl')];
+
+export function corpusCase(id: string): CorpusCase {
+  const c = ALL.find((x) => x.id === id);
+  if (!c) throw new Error(`no corpus case ${id}`);
+  return c;
+}
 
 /** The cases of a family (`evo868` finds evo868-001, evo868-001-reenc, …). */
 export function familyCases(family: string): CorpusCase[] {
   return ALL.filter((c) => new RegExp(`^${family}-\\d{3}(-reenc)?$`).test(c.id));
 }
 
-/** Decodes a corpus case as test/corpus.test.ts does: preceding telegrams first, then the case. */
-export function decodeCase(c: CorpusCase): DecodedTelegram {
+/** The cases of corpus.jsonl that wmbusmeters decoded with one of `drivers` (its driver names). */
+export function corpusCases(...drivers: string[]): CorpusCase[] {
+  return readCorpus().filter((c) => drivers.includes((c as unknown as { driver: string }).driver));
+}
+
+/**
+ * Decodes a corpus case (by id, or as given) as test/corpus.test.ts does: preceding telegrams
+ * first, each one's state handed to the next; one that fails with a WmbusError is skipped.
+ */
+export function decodeCase(
+  idOrCase: string | CorpusCase,
+  state: DecoderState = emptyDecoderState(),
+): DecodedTelegram {
+  const c = typeof idOrCase === 'string' ? corpusCase(idOrCase) : idOrCase;
   const key = c.key && c.key.length === 32 ? c.key : null;
-  let state = emptyDecoderState();
+  let s = state;
   for (const hex of c.preceding_telegrams) {
     try {
-      state = decode(hex, { key, state }).state;
+      s = decode(hex, { key, state: s }).state;
     } catch (err) {
       if (!isWmbusError(err)) throw err;
     }
   }
-  return decode(c.telegram_hex, { key, state }).telegram;
+  return decode(c.telegram_hex, { key, state: s }).telegram;
 }
 
 /** Asserts values by our names: numbers to 9 decimals, the rest exactly; units when given. */
@@ -51,12 +77,10 @@ export function expectValues(
   }
 }
 
-/** Unit factors from our units to the corpus field suffixes these drivers produce. */
-const FACTOR: Record<string, number> = { m3: 1, kwh: 1e-3, hca: 1, c: 1 };
-
 /**
  * Each corpus field listed in `names` (corpus name → our name) has the expected value under
- * our name: dates exactly, numbers converted by the field's unit suffix.
+ * our name: dates exactly, numbers to 6 decimals once converted to the field's unit suffix.
+ * Returns how many fields it checked.
  */
 export function expectCorpusFields(
   c: CorpusCase,
@@ -71,9 +95,10 @@ export function expectCorpusFields(
     expect(got, `${c.id}: ${field} as ${ours}`).toBeDefined();
     if (typeof want === 'number') {
       const suffix = /_([a-z0-9]+)$/.exec(field)?.[1] ?? '';
-      const factor = FACTOR[suffix] ?? 1;
+      const factor = unitFactor(suffix, got!.unit);
       expect(typeof got!.value, `${c.id}: ${ours}`).toBe('number');
-      expect((got!.value as number) * factor, `${c.id}: ${ours}`).toBeCloseTo(want, 6);
+      expect(factor, `${c.id}: ${ours} in ${got!.unit} as _${suffix}`).toBeDefined();
+      expect((got!.value as number) * factor!, `${c.id}: ${ours}`).toBeCloseTo(want, 6);
     } else {
       expect(got!.value, `${c.id}: ${ours}`).toEqual(want);
     }
@@ -82,7 +107,28 @@ export function expectCorpusFields(
   return checked;
 }
 
-/** Any records and manufacturer data after a valid prefix: the driver's decode never throws. */
+/** A record as the application layer gives it: a current volume of 1 m³ unless told otherwise. */
+export function dataRecord(partial: Partial<DataRecord>): DataRecord {
+  return {
+    quantity: 'volume',
+    unit: 'm3',
+    kind: 'number',
+    value: 1,
+    storage: 0,
+    tariff: 0,
+    subunit: 0,
+    function: 'instantaneous',
+    modifiers: [],
+    raw: new Uint8Array(0),
+    offset: 0,
+    ...partial,
+  };
+}
+
+/**
+ * Any records after a valid `prefix`, and any manufacturer data (after `manufacturerPrefix`;
+ * without data, what the records leave after DIF 0x0F): the driver's decode never throws.
+ */
 export function assertNeverThrows(
   driver: Driver,
   meter: MeterAddress,
@@ -107,7 +153,9 @@ export function assertNeverThrows(
         driver.decode({
           frame: frame as unknown as OpenedFrame,
           records: parsed.records,
-          manufacturerData: data ? new Uint8Array([...manufacturerPrefix, ...data]) : null,
+          manufacturerData: data
+            ? new Uint8Array([...manufacturerPrefix, ...data])
+            : parsed.manufacturerData,
           key: null,
         });
       },
