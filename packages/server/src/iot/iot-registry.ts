@@ -57,5 +57,8 @@ export interface IotRegistry {
   /** The certificates attached to a thing, newest first. */
   listCertificates(thingName: string): Promise<CertificateRecord[]>;
   /** REVOKED is final: changing a revoked certificate is CONFLICT. */
-  setCertificateStatus(certificateId: string, status: CertificateStatus): Promise<CertificateRecord>;
+  setCertificateStatus(
+    certificateId: string,
+    status: CertificateStatus,
+  ): Promise<CertificateRecord>;
 }

@@ -1,0 +1,12 @@
+/** The IoT Core emulator's MQTT broker: mutual TLS, registry, policies and quotas. */
+export { parseBasicIngestTopic, type BasicIngestTopic } from './basic-ingest.js';
+export {
+  startLocalBroker,
+  type BrokerConnection,
+  type BrokerEvent,
+  type BrokerEventCode,
+  type BrokerEventOutcome,
+  type LocalBroker,
+  type LocalBrokerOptions,
+  type RuleMessage,
+} from './local-broker.js';

@@ -1,0 +1,678 @@
+import type { EventEmitter } from 'node:events';
+import type { AddressInfo, Socket } from 'node:net';
+import { createServer, type TLSSocket } from 'node:tls';
+import {
+  Aedes,
+  type AedesPublishPacket,
+  type AuthenticateError,
+  type Client,
+  type PublishPacket,
+  type Subscription,
+} from 'aedes';
+import type { IotRegistry } from '../../iot-registry.js';
+import type { CertificateAuthority } from '../pki/index.js';
+import { verifyClientCertificate } from '../pki/index.js';
+import {
+  buildArn,
+  checkClientId,
+  checkFiltersPerSubscribe,
+  checkPayloadSize,
+  checkQos,
+  checkReservedTopic,
+  checkRetain,
+  checkSubscriptionCount,
+  checkTopicSize,
+  claimPolicy,
+  connectionPolicyVariables,
+  createRateLimiter,
+  gatewayPolicy,
+  IOT_CORE_LIMITS,
+  isAllowed,
+  negotiateKeepAlive,
+  type ArnScope,
+  type IotAction,
+  type KeepAlive,
+  type LimitViolationCode,
+  type PolicyDocument,
+  type PolicyVariables,
+  type RateLimiter,
+} from '../policy/index.js';
+import { parseBasicIngestTopic } from './basic-ingest.js';
+
+/** A Basic Ingest publish, handed to the rule instead of to subscribers (IOT-CORE.md §1.13). */
+export interface RuleMessage {
+  rule: string;
+  /** Without the `$aws/rules/<rule>/` prefix, as the rule's `topic()` sees it. */
+  topic: string;
+  payload: Buffer;
+  /** From the verified connection (certificate attached to the thing), never from the payload. */
+  thingName: string;
+  clientId: string;
+  /** The certificate the connection presented: the rule's `principal()`. */
+  certificateId: string;
+  qos: 0 | 1;
+  /** ISO-8601 UTC. */
+  receivedAt: string;
+}
+
+/** Why the broker refused, dropped or cut something; stable, for logs and tests. */
+export type BrokerEventCode =
+  | LimitViolationCode
+  | 'SNI_MISSING'
+  | 'CERTIFICATE_MISSING'
+  | 'CERTIFICATE_INVALID'
+  | 'CERTIFICATE_UNKNOWN'
+  | 'CERTIFICATE_INACTIVE'
+  | 'CERTIFICATE_REVOKED'
+  | 'THING_UNKNOWN'
+  | 'NOT_AUTHORIZED'
+  | 'SHARED_SUBSCRIPTION_UNSUPPORTED'
+  | 'REGISTRY_UNAVAILABLE'
+  | 'RULE_NOT_FOUND'
+  | 'RULE_HANDLER_FAILED';
+
+/**
+ * What the broker did about it: refused the CONNECT, closed the connection,
+ * discarded one message, or answered one filter with SUBACK 0x80.
+ */
+export type BrokerEventOutcome = 'connect-refused' | 'disconnected' | 'dropped' | 'suback-failure';
+
+export interface BrokerEvent {
+  outcome: BrokerEventOutcome;
+  code: BrokerEventCode;
+  /** The client id of the CONNECT; empty when the refusal came before one. */
+  clientId: string;
+  message: string;
+}
+
+export interface LocalBrokerOptions {
+  registry: IotRegistry;
+  /** The local CA: it issues the broker's certificate and is the only CA clients may come from. */
+  ca: Pick<CertificateAuthority, 'caCertificatePem' | 'issueServerCertificate'>;
+  /** 8883 in production use (IOT-CORE.md §1.1); 0 picks a free port (tests). */
+  port: number;
+  /** Defaults to 127.0.0.1: the emulator is for this machine unless told otherwise. */
+  host?: string;
+  /** Names in the server certificate's SAN; the CA's defaults (localhost, 127.0.0.1, ::1) otherwise. */
+  hostnames?: readonly string[];
+  /** Region and account of the ARNs the policies are evaluated with. */
+  arnScope?: ArnScope;
+  /** The fleet-provisioning template claim certificates may use (claimPolicy). */
+  provisioningTemplateName?: string;
+  /**
+   * Basic Ingest: awaited before the PUBACK of a QoS 1 publish, so a batch is
+   * acknowledged only once the rule has it (at least once). A throw closes the
+   * connection without PUBACK and the client sends the batch again.
+   * Without a handler every rule is unknown: the message is acknowledged and
+   * dropped, as IoT Core does for a missing rule (§1.13 `RuleNotFound`).
+   */
+  onRuleMessage?: (message: RuleMessage) => Promise<void> | void;
+  /** Every refusal, disconnect and drop, with the reason; IoT Core logs these to CloudWatch. */
+  onEvent?: (event: BrokerEvent) => void;
+  /** IoT Core refuses connections without SNI (§1.1); default true. */
+  requireSni?: boolean;
+  /** Clock for `recordConnection`, `receivedAt` and certificate validity. */
+  now?: () => Date;
+}
+
+export interface BrokerConnection {
+  clientId: string;
+  /** The thing the certificate is attached to; null for a claim certificate. */
+  thingName: string | null;
+  certificateId: string;
+  isClaim: boolean;
+  /** The keep-alive the broker enforces after IoT Core's adjustment (§1.3). */
+  keepAliveSeconds: number;
+  connectedAt: string;
+}
+
+export interface LocalBroker {
+  readonly port: number;
+  readonly host: string;
+  /** What clients must trust to verify the broker. */
+  readonly caCertificatePem: string;
+  /** Client ids with an open, accepted connection. */
+  connectedClientIds(): string[];
+  connections(): BrokerConnection[];
+  /**
+   * Closes the open connection of a thing, as `DeleteConnection` does after a
+   * certificate was revoked (§1.4, §1.12). False when it was not connected.
+   */
+  closeConnection(thingName: string): Promise<boolean>;
+  /**
+   * Publishes as IoT Core's own services do (shadow and provisioning responses):
+   * no client policy applies to the sender, each subscriber still needs iot:Receive.
+   */
+  publish(topic: string, payload: Buffer | string, options?: { qos?: 0 | 1 }): Promise<void>;
+  close(): Promise<void>;
+}
+
+const DEFAULT_SCOPE: ArnScope = { region: 'eu-central-1', account: '000000000000' };
+const DEFAULT_TEMPLATE = 'zw-gateway';
+
+/**
+ * Where the broker sends a publish it has dealt with itself (Basic Ingest,
+ * discarded). Clients cannot subscribe to it: `$` topics outside IoT Core's
+ * families are refused and wildcards never match `$` topics [MQTT-4.7.2-1].
+ */
+const SINK_TOPIC = '$zw-emulator/handled';
+
+/** CONNACK return codes of MQTT 3.1.1 the broker uses. */
+const IDENTIFIER_REJECTED = 2;
+const SERVER_UNAVAILABLE = 3;
+const NOT_AUTHORIZED = 5;
+
+interface Session {
+  clientId: string;
+  thingName: string | null;
+  certificateId: string;
+  isClaim: boolean;
+  policies: PolicyDocument[];
+  variables: PolicyVariables;
+  keepAlive: KeepAlive;
+  limiter: RateLimiter;
+  /** Distinct filters held, for the 50-per-connection quota. */
+  filters: Set<string>;
+  connectedAt: string;
+}
+
+interface PendingConnect {
+  clientId: string;
+  keepAlive: KeepAlive;
+}
+
+class Refusal extends Error {
+  constructor(
+    readonly code: BrokerEventCode,
+    message: string,
+    readonly returnCode: number = NOT_AUTHORIZED,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The IoT Core emulator's message broker: aedes (MQTT 3.1.1) behind mutual
+ * TLS, with IoT Core's identity rules, policies and quotas applied in aedes'
+ * hooks. See README.md in this folder for what is and is not emulated.
+ */
+export async function startLocalBroker(options: LocalBrokerOptions): Promise<LocalBroker> {
+  const { registry, ca } = options;
+  const host = options.host ?? '127.0.0.1';
+  const now = options.now ?? (() => new Date());
+  const scope = options.arnScope ?? DEFAULT_SCOPE;
+  const requireSni = options.requireSni ?? true;
+  const gatewayPolicies = [gatewayPolicy(scope)];
+  const claimPolicies = [
+    claimPolicy({ ...scope, templateName: options.provisioningTemplateName ?? DEFAULT_TEMPLATE }),
+  ];
+  const emit = (event: BrokerEvent) => options.onEvent?.(event);
+
+  const pending = new WeakMap<Client, PendingConnect>();
+  const sessions = new WeakMap<Client, Session>();
+  /** Subscription objects of a SUBSCRIBE with too many filters (see watchSubscribePackets). */
+  const oversizedSubscribes = new WeakSet<object>();
+  const open = new Map<string, Client>();
+
+  const allowed = (
+    session: Session,
+    action: IotAction,
+    kind: 'topic' | 'topicfilter',
+    name: string,
+  ) =>
+    isAllowed(session.policies, {
+      action,
+      resource: buildArn(kind, name, scope),
+      variables: session.variables,
+    });
+
+  async function admit(client: Client, connect: PendingConnect): Promise<Session> {
+    const { clientId } = connect;
+    const socket = client.conn as TLSSocket;
+    const der = socket.getPeerCertificate?.()?.raw;
+    if (der === undefined) throw new Refusal('CERTIFICATE_MISSING', 'no client certificate');
+    const verified = await verifyClientCertificate(der, {
+      caCertificatePem: ca.caCertificatePem,
+      now: now(),
+    });
+    if (!verified.ok)
+      throw new Refusal('CERTIFICATE_INVALID', `${verified.code}: ${verified.message}`);
+    const { certificateId } = verified.value;
+
+    // §1.3: 128 bytes, no `$`; MQTT's "identifier rejected" is the fitting CONNACK.
+    const idViolation = checkClientId(clientId);
+    if (idViolation !== null) {
+      throw new Refusal(idViolation.code, idViolation.message, IDENTIFIER_REJECTED);
+    }
+
+    const record = await lookup(() => registry.getCertificate(certificateId));
+    // §1.12: only ACTIVE certificates connect; IoT Core answers the rest "not authorized".
+    if (record === null)
+      throw new Refusal('CERTIFICATE_UNKNOWN', `certificate ${certificateId} is not registered`);
+    if (record.status === 'INACTIVE')
+      throw new Refusal('CERTIFICATE_INACTIVE', `certificate ${certificateId} is inactive`);
+    if (record.status === 'REVOKED')
+      throw new Refusal('CERTIFICATE_REVOKED', `certificate ${certificateId} is revoked`);
+
+    // The certificate's OU and the registry must both say gateway; either saying claim restricts it.
+    const isClaim = record.isClaim || verified.value.isClaim;
+    let attached: string[] = [];
+    if (!isClaim && record.thingName !== null) {
+      const thingName = record.thingName;
+      const thing = await lookup(() => registry.getThing(thingName));
+      if (thing === null)
+        throw new Refusal('THING_UNKNOWN', `thing ${thingName} is not registered`);
+      attached = [thingName];
+    }
+    const variables = connectionPolicyVariables({
+      clientId,
+      certificateCommonName: verified.value.commonName,
+      attachedThingNames: attached,
+    });
+    const session: Session = {
+      clientId,
+      thingName: isClaim ? null : (variables['iot:Connection.Thing.ThingName'] ?? null),
+      certificateId,
+      isClaim,
+      policies: isClaim ? claimPolicies : gatewayPolicies,
+      variables,
+      keepAlive: connect.keepAlive,
+      limiter: createRateLimiter({ perSecond: IOT_CORE_LIMITS.maxPublishesPerSecond }),
+      filters: new Set(),
+      connectedAt: now().toISOString(),
+    };
+    // §1.4, §1.11: the gateway policy lets a certificate connect only as the thing it is
+    // attached to (client id = thing name); a claim may use any client id.
+    const connectArn = buildArn('client', clientId, scope);
+    if (!isAllowed(session.policies, { action: 'iot:Connect', resource: connectArn, variables })) {
+      throw new Refusal(
+        'NOT_AUTHORIZED',
+        isClaim
+          ? `claim certificate may not connect as ${clientId}`
+          : `certificate ${certificateId} is attached to ${record.thingName ?? 'no thing'}, not to client id ${clientId}`,
+      );
+    }
+    if (session.thingName !== null) {
+      const thingName = session.thingName;
+      await lookup(() => registry.recordConnection(thingName, session.connectedAt));
+    }
+    return session;
+  }
+
+  /**
+   * Runs one hook's decision and hands aedes the outcome. Errors from here
+   * close the connection (aedes destroys the socket on a hook error).
+   */
+  function settle(task: Promise<void>, done: (error?: Error | null) => void): void {
+    task.then(
+      () => done(null),
+      (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),
+    );
+  }
+
+  // Before the broker exists, so a failure here leaves nothing running.
+  const serverCertificate = await ca.issueServerCertificate(
+    options.hostnames === undefined ? {} : { hostnames: options.hostnames },
+  );
+
+  const broker = await Aedes.createBroker({
+    // §1.3 allows 128-byte client ids; aedes' default of 23 applies to MQTT 3.1 only, but say it.
+    maxClientsIdLength: IOT_CORE_LIMITS.maxClientIdBytes,
+
+    preConnect(client, packet, callback) {
+      // §1.3: keep-alive is adjusted, never refused. aedes arms its timer (1.5 × keep-alive)
+      // from the CONNECT packet, so the adjusted value goes there.
+      const keepAlive = negotiateKeepAlive(packet.keepalive ?? 0);
+      packet.keepalive = keepAlive.seconds;
+      pending.set(client, { clientId: packet.clientId, keepAlive });
+      watchSubscribePackets(client);
+      callback(null, true);
+    },
+
+    authenticate(client, _username, _password, done) {
+      // The username (AWS SDKs send `?SDK=...`) and password carry nothing here: the
+      // certificate is the identity (§1.1, §1.4).
+      const connect = pending.get(client) ?? {
+        clientId: client.id,
+        keepAlive: negotiateKeepAlive(0),
+      };
+      admit(client, connect).then(
+        (session) => {
+          sessions.set(client, session);
+          done(null, true);
+        },
+        (error: unknown) => {
+          const refusal =
+            error instanceof Refusal
+              ? error
+              : new Refusal('REGISTRY_UNAVAILABLE', String(error), SERVER_UNAVAILABLE);
+          emit({
+            outcome: 'connect-refused',
+            code: refusal.code,
+            clientId: connect.clientId,
+            message: refusal.message,
+          });
+          const failure = new Error(refusal.message) as AuthenticateError;
+          failure.returnCode = refusal.returnCode as AuthenticateError['returnCode'];
+          done(failure, null);
+        },
+      );
+    },
+
+    authorizePublish(client, packet, callback) {
+      if (client === null) return callback(null);
+      const session = sessions.get(client);
+      if (session === undefined) return callback(new Error('publish before an accepted CONNECT'));
+      settle(authorizePublish(session, packet), callback);
+    },
+
+    authorizeSubscribe(client, subscription, callback) {
+      const session = sessions.get(client);
+      if (session === undefined) return callback(new Error('subscribe before an accepted CONNECT'));
+      if (oversizedSubscribes.has(subscription)) {
+        // Reported once per packet in watchSubscribePackets.
+        return callback(new Error('too many filters in one SUBSCRIBE'));
+      }
+      const refusal = refuseFilter(session, subscription);
+      if (refusal !== null) {
+        emit({ outcome: 'suback-failure', clientId: session.clientId, ...refusal });
+        return callback(null, null); // aedes answers SUBACK 0x80 for this filter
+      }
+      session.filters.add(subscription.topic);
+      callback(null, subscription);
+    },
+
+    authorizeForward(client, packet) {
+      return forward(client, packet);
+    },
+  });
+
+  /**
+   * IoT Core's quota of 8 filters per SUBSCRIBE (§1.3) needs the whole packet,
+   * but aedes asks about one filter at a time. Its parser emits the packet
+   * before aedes handles it; a listener put in front marks the packet's filters
+   * so authorizeSubscribe can refuse them. `_parser` is aedes-internal (1.x);
+   * the tests catch a change.
+   */
+  function watchSubscribePackets(client: Client): void {
+    const parser = (client as unknown as { _parser?: EventEmitter })._parser;
+    parser?.prependListener('packet', (packet: { cmd: string; subscriptions?: object[] }) => {
+      if (packet.cmd !== 'subscribe' || packet.subscriptions === undefined) return;
+      const violation = checkFiltersPerSubscribe(packet.subscriptions.length);
+      if (violation === null) return;
+      for (const subscription of packet.subscriptions) oversizedSubscribes.add(subscription);
+      emit({
+        outcome: 'disconnected',
+        code: violation.code,
+        clientId: sessions.get(client)?.clientId ?? client.id,
+        message: violation.message,
+      });
+    });
+  }
+
+  async function authorizePublish(session: Session, packet: PublishPacket): Promise<void> {
+    const { topic } = packet;
+    const payload =
+      typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+    const disconnect = (code: BrokerEventCode, message: string) => {
+      emit({ outcome: 'disconnected', code, clientId: session.clientId, message });
+      return new Error(message);
+    };
+    const discard = (code: BrokerEventCode, message: string) => {
+      emit({ outcome: 'dropped', code, clientId: session.clientId, message });
+      // QoS 0 towards aedes: no PUBACK/PUBREC is written; the sink has no subscribers.
+      packet.qos = 0;
+      packet.retain = false;
+      packet.topic = SINK_TOPIC;
+    };
+
+    // §1.2: "When QoS level 2 is requested, the message broker doesn't send a PUBACK":
+    // the message goes nowhere and the connection stays.
+    const qos = checkQos(packet.qos);
+    if (qos !== null) return discard(qos.code, qos.message);
+
+    // §1.3 "Larger requests are rejected"; MQTT 3.1.1 has no negative PUBACK, so the
+    // connection is closed (CLIENT_ERROR) [verify against a live endpoint].
+    const violation =
+      checkPayloadSize(payload.length) ??
+      checkTopicSize(topic) ??
+      // §1.8: "Unsupported publish ... to reserved topics can result in a terminated connection".
+      checkReservedTopic(topic, 'publish') ??
+      // §1.6: no retained messages on `$` topics.
+      checkRetain(topic, packet.retain);
+    if (violation !== null) throw disconnect(violation.code, violation.message);
+
+    // Policy (§1.11). A denied publish closes an MQTT 3.1.1 connection on IoT Core: it has
+    // no other way to say no [verify]. Retaining needs iot:RetainPublish besides (§1.6).
+    if (!allowed(session, 'iot:Publish', 'topic', topic)) {
+      throw disconnect('NOT_AUTHORIZED', `not authorized to publish to ${topic}`);
+    }
+    if (packet.retain && !allowed(session, 'iot:RetainPublish', 'topic', topic)) {
+      throw disconnect('NOT_AUTHORIZED', `not authorized to retain on ${topic}`);
+    }
+
+    // §1.3: 100 publishes/s per connection, "Publish requests that exceed that quota are
+    // discarded". No PUBACK either, so a QoS 1 sender keeps the message and retries.
+    const rate = session.limiter.take();
+    if (rate !== null) return discard(rate.code, rate.message);
+
+    const ingest = parseBasicIngestTopic(topic);
+    if (ingest === null) return;
+    // §1.13: Basic Ingest bypasses the pub/sub broker; nobody receives it.
+    packet.topic = SINK_TOPIC;
+    packet.retain = false;
+    if (options.onRuleMessage === undefined || session.thingName === null) {
+      emit({
+        outcome: 'dropped',
+        code: 'RULE_NOT_FOUND',
+        clientId: session.clientId,
+        message: `no rule handler for ${ingest.rule}`,
+      });
+      return;
+    }
+    try {
+      await options.onRuleMessage({
+        rule: ingest.rule,
+        topic: ingest.topic,
+        payload,
+        thingName: session.thingName,
+        clientId: session.clientId,
+        certificateId: session.certificateId,
+        qos: packet.qos === 1 ? 1 : 0,
+        receivedAt: now().toISOString(),
+      });
+    } catch (error) {
+      // The PUBACK would claim the rule has the batch; closing instead makes the
+      // gateway send it again after reconnecting (§1.13: PUBACK = reached the rules engine).
+      throw disconnect('RULE_HANDLER_FAILED', `rule ${ingest.rule} failed: ${String(error)}`);
+    }
+  }
+
+  function refuseFilter(
+    session: Session,
+    subscription: Subscription,
+  ): { code: BrokerEventCode; message: string } | null {
+    const filter = subscription.topic;
+    // §1.2: QoS 2 is not supported. IoT Core sends no SUBACK at all; aedes cannot withhold
+    // one without stalling the connection, so the filter is refused instead.
+    const violation =
+      checkQos(subscription.qos) ??
+      checkTopicSize(filter) ??
+      // §1.8: only the families a device may subscribe to; Basic Ingest never.
+      checkReservedTopic(filter, 'subscribe');
+    if (violation !== null) return violation;
+    if (filter.startsWith('$share/')) {
+      // §1.7 shared subscriptions: aedes 1.x has none, so refusing beats a plain subscription.
+      return {
+        code: 'SHARED_SUBSCRIPTION_UNSUPPORTED',
+        message: 'shared subscriptions are not emulated',
+      };
+    }
+    if (!allowed(session, 'iot:Subscribe', 'topicfilter', filter)) {
+      return { code: 'NOT_AUTHORIZED', message: `not authorized to subscribe to ${filter}` };
+    }
+    // §1.3: at most 50 per connection; "excess may close the connection. Check SUBACK".
+    if (!session.filters.has(filter)) {
+      const count = checkSubscriptionCount(session.filters.size + 1);
+      if (count !== null) return count;
+    }
+    return null;
+  }
+
+  function forward(client: Client, packet: AedesPublishPacket): AedesPublishPacket | null {
+    if (packet.topic === SINK_TOPIC || packet.topic.startsWith('$aws/rules/')) return null;
+    const session = sessions.get(client);
+    if (session === undefined) return null;
+    // §1.11: delivering needs iot:Receive on the topic, checked per message.
+    if (!allowed(session, 'iot:Receive', 'topic', packet.topic)) {
+      emit({
+        outcome: 'dropped',
+        code: 'NOT_AUTHORIZED',
+        clientId: session.clientId,
+        message: `not authorized to receive ${packet.topic}`,
+      });
+      return null;
+    }
+    // §1.3: the 100/s quota counts inbound and outbound publishes of the connection.
+    const rate = session.limiter.take();
+    if (rate !== null) {
+      emit({
+        outcome: 'dropped',
+        code: rate.code,
+        clientId: session.clientId,
+        message: rate.message,
+      });
+      return null;
+    }
+    return packet;
+  }
+
+  broker.on('client', (client) => {
+    open.set(client.id, client);
+  });
+  broker.on('clientDisconnect', (client) => {
+    // After a takeover the new client is registered under the same id; keep it.
+    if (open.get(client.id) === client) open.delete(client.id);
+  });
+  broker.on('unsubscribe', (filters, client) => {
+    const session = sessions.get(client);
+    for (const filter of filters) session?.filters.delete(filter);
+  });
+
+  const sockets = new Set<Socket>();
+  const server = createServer(
+    {
+      key: serverCertificate.privateKeyPem,
+      cert: serverCertificate.certificatePem,
+      ca: [ca.caCertificatePem],
+      // Mutual TLS: a certificate from another CA fails in the handshake (§1.1).
+      requestCert: true,
+      rejectUnauthorized: true,
+      minVersion: 'TLSv1.2',
+    },
+    (socket) => {
+      if (requireSni && !socket.servername) {
+        emit({
+          outcome: 'connect-refused',
+          code: 'SNI_MISSING',
+          clientId: '',
+          message: 'TLS connection without SNI',
+        });
+        socket.destroy();
+        return;
+      }
+      broker.handle(socket);
+    },
+  );
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  // A failed handshake is the client's problem, not the broker's: no crash, no noise.
+  server.on('tlsClientError', () => undefined);
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    await new Promise<void>((resolve) => broker.close(() => resolve()));
+    throw error;
+  }
+  const address = server.address() as AddressInfo;
+
+  let closing: Promise<void> | null = null;
+  return {
+    port: address.port,
+    host,
+    caCertificatePem: ca.caCertificatePem,
+
+    connectedClientIds: () => [...open.keys()].sort(),
+
+    connections: () =>
+      [...open.values()].flatMap((client) => {
+        const session = sessions.get(client);
+        if (session === undefined) return [];
+        return [
+          {
+            clientId: session.clientId,
+            thingName: session.thingName,
+            certificateId: session.certificateId,
+            isClaim: session.isClaim,
+            keepAliveSeconds: session.keepAlive.seconds,
+            connectedAt: session.connectedAt,
+          },
+        ];
+      }),
+
+    async closeConnection(thingName) {
+      const client = open.get(thingName);
+      if (client === undefined || sessions.get(client)?.thingName !== thingName) return false;
+      await new Promise<void>((resolve) => client.close(() => resolve()));
+      return true;
+    },
+
+    publish(topic, payload, publishOptions = {}) {
+      return new Promise<void>((resolve, reject) => {
+        broker.publish(
+          {
+            cmd: 'publish',
+            topic,
+            payload: typeof payload === 'string' ? Buffer.from(payload) : payload,
+            qos: publishOptions.qos ?? 1,
+            retain: false,
+            dup: false,
+          },
+          (error) => (error ? reject(error) : resolve()),
+        );
+      });
+    },
+
+    close() {
+      closing ??= (async () => {
+        const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+        await new Promise<void>((resolve) => broker.close(() => resolve()));
+        // Sockets still in the handshake or before CONNECT are not aedes clients yet.
+        for (const socket of sockets) socket.destroy();
+        await serverClosed;
+      })();
+      return closing;
+    },
+  };
+}
+
+async function lookup<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (cause) {
+    throw new Refusal(
+      'REGISTRY_UNAVAILABLE',
+      `registry: ${cause instanceof Error ? cause.message : String(cause)}`,
+      SERVER_UNAVAILABLE,
+    );
+  }
+}
