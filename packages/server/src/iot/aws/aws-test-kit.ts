@@ -1,0 +1,259 @@
+/**
+ * Test helper: a loopback HTTP server that answers as AWS IoT's control plane
+ * and data plane do (REST-JSON, paths and error shapes as the SDK's own
+ * serializers expect them), keeps just enough state for a registration and a
+ * shadow, and records every request so tests can assert what the SDK sent.
+ * Not used by production code.
+ */
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { IoTClient } from '@aws-sdk/client-iot';
+import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
+import { loadOrCreateCertificateAuthority } from '../local/pki/index.js';
+import type { AwsIotClients } from './aws-iot-core.js';
+
+export const ACCOUNT = '123456789012';
+export const REGION = 'eu-central-1';
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+export interface FakeReply {
+  status: number;
+  body?: unknown;
+  /** Sent as `x-amzn-errortype`, which the SDK reads to pick the exception class. */
+  errorType?: string;
+}
+
+type Override = { method: string; path: RegExp; reply: FakeReply; times: number };
+
+export interface FakeAwsIot {
+  url: string;
+  requests: RecordedRequest[];
+  /** The next `times` requests matching method and path get `reply` instead of the default. */
+  override(method: string, path: RegExp, reply: FakeReply, times?: number): void;
+  /** Seeded state: things by name, shadows by `thing/name`, policies, templates, rules. */
+  things: Map<string, Record<string, unknown>>;
+  shadows: Map<string, Record<string, unknown>>;
+  policies: Map<string, { versions: { id: string; document: string; isDefault: boolean }[] }>;
+  templates: Map<string, Record<string, unknown>>;
+  rules: Map<string, Record<string, unknown>>;
+  clients(): AwsIotClients;
+  close(): Promise<void>;
+}
+
+const error = (status: number, errorType: string, message: string): FakeReply => ({
+  status,
+  errorType,
+  body: { message },
+});
+
+export async function startFakeAwsIot(): Promise<FakeAwsIot> {
+  const ca = await loadOrCreateCertificateAuthority();
+  const requests: RecordedRequest[] = [];
+  const overrides: Override[] = [];
+  const things = new Map<string, Record<string, unknown>>();
+  const shadows = new Map<string, Record<string, unknown>>();
+  const policies: FakeAwsIot['policies'] = new Map();
+  const templates = new Map<string, Record<string, unknown>>();
+  const rules = new Map<string, Record<string, unknown>>();
+  const arn = (kind: string, name: string) => `arn:aws:iot:${REGION}:${ACCOUNT}:${kind}/${name}`;
+
+  async function answer(req: RecordedRequest): Promise<FakeReply> {
+    const { method, path, query } = req;
+    const json = () => JSON.parse(req.body === '' ? '{}' : req.body) as Record<string, unknown>;
+    let m: RegExpMatchArray | null;
+
+    if (method === 'GET' && path === '/endpoint') {
+      return { status: 200, body: { endpointAddress: `abc123-ats.iot.${REGION}.amazonaws.com` } };
+    }
+    if ((m = path.match(/^\/things\/([^/]+)\/shadow$/))) {
+      const key = `${m[1]}/${query['name'] ?? ''}`;
+      if (method === 'GET') {
+        const doc = shadows.get(key);
+        return doc
+          ? { status: 200, body: doc }
+          : error(404, 'ResourceNotFoundException', 'No shadow exists');
+      }
+      const update = json() as { state: { desired: Record<string, unknown> } };
+      const previous = shadows.get(key);
+      const version = ((previous?.['version'] as number | undefined) ?? 0) + 1;
+      const state = (previous?.['state'] ?? {}) as Record<string, Record<string, unknown>>;
+      shadows.set(key, {
+        state: { ...state, desired: { ...state['desired'], ...update.state.desired } },
+        version,
+      });
+      return { status: 200, body: { state: update.state, version, timestamp: 1_700_000_000 } };
+    }
+    if ((m = path.match(/^\/things\/([^/]+)\/principals$/))) return { status: 200, body: {} };
+    if ((m = path.match(/^\/things\/([^/]+)$/))) {
+      const name = decodeURIComponent(m[1]!);
+      if (method === 'GET') {
+        const thing = things.get(name);
+        return thing
+          ? { status: 200, body: thing }
+          : error(404, 'ResourceNotFoundException', 'not found');
+      }
+      if (method === 'POST') {
+        if (things.has(name)) return error(409, 'ResourceAlreadyExistsException', 'exists');
+        things.set(name, { thingName: name, ...json(), version: 1 });
+        return {
+          status: 200,
+          body: { thingName: name, thingArn: arn('thing', name), thingId: 'id-1' },
+        };
+      }
+      things.delete(name);
+      return { status: 200, body: {} };
+    }
+    if (method === 'POST' && path === '/certificates') {
+      const { certificateSigningRequest } = json() as { certificateSigningRequest: string };
+      const signed = await ca.signGatewayCsr(certificateSigningRequest, { thingName: 'gw' });
+      return {
+        status: 200,
+        body: {
+          certificateArn: arn('cert', signed.certificateId),
+          certificateId: signed.certificateId,
+          certificatePem: signed.certificatePem,
+        },
+      };
+    }
+    if (/^\/(certificates|target-policies|confirmdestination)\//.test(path)) return { status: 200 };
+
+    if ((m = path.match(/^\/policies\/([^/]+)(\/version)?(?:\/(\d+))?$/))) {
+      const name = decodeURIComponent(m[1]!);
+      const policy = policies.get(name);
+      if (method === 'POST' && !m[2]) {
+        if (policy) return error(409, 'ResourceAlreadyExistsException', 'exists');
+        const document = (json() as { policyDocument: string }).policyDocument;
+        policies.set(name, { versions: [{ id: '1', document, isDefault: true }] });
+        return { status: 200, body: { policyName: name, policyVersionId: '1' } };
+      }
+      if (!policy) return error(404, 'ResourceNotFoundException', 'no policy');
+      const current = policy.versions.find((v) => v.isDefault)!;
+      if (method === 'GET' && !m[2]) {
+        return {
+          status: 200,
+          body: {
+            policyName: name,
+            policyDocument: current.document,
+            defaultVersionId: current.id,
+          },
+        };
+      }
+      if (method === 'GET') {
+        const policyVersions = policy.versions.map((v, i) => ({
+          versionId: v.id,
+          isDefaultVersion: v.isDefault,
+          createDate: 1_700_000_000 + i,
+        }));
+        return { status: 200, body: { policyVersions } };
+      }
+      if (method === 'DELETE') {
+        policy.versions = policy.versions.filter((v) => v.id !== m![3]);
+        return { status: 200 };
+      }
+      const id = String(Math.max(...policy.versions.map((v) => Number(v.id))) + 1);
+      for (const v of policy.versions) v.isDefault = false;
+      policy.versions.push({
+        id,
+        document: (json() as { policyDocument: string }).policyDocument,
+        isDefault: true,
+      });
+      return { status: 200, body: { policyVersionId: id, isDefaultVersion: true } };
+    }
+    if (method === 'POST' && path === '/provisioning-templates') {
+      const body = json();
+      templates.set(body['templateName'] as string, { ...body, defaultVersionId: 1 });
+      return { status: 200, body: { templateName: body['templateName'], defaultVersionId: 1 } };
+    }
+    if ((m = path.match(/^\/provisioning-templates\/([^/]+)(\/versions)?/))) {
+      const name = decodeURIComponent(m[1]!);
+      const template = templates.get(name);
+      if (!template) return error(404, 'ResourceNotFoundException', 'no template');
+      if (method === 'GET' && !m[2]) return { status: 200, body: template };
+      if (method === 'GET')
+        return { status: 200, body: { versions: [{ versionId: 1, isDefaultVersion: true }] } };
+      if (method === 'POST') template['templateBody'] = json()['templateBody'];
+      if (method === 'PATCH') Object.assign(template, json());
+      return { status: 200, body: { templateName: name } };
+    }
+    if ((m = path.match(/^\/rules\/([^/]+)$/))) {
+      const name = decodeURIComponent(m[1]!);
+      if (method === 'GET') {
+        const rule = rules.get(name);
+        return rule
+          ? {
+              status: 200,
+              body: {
+                ruleArn: arn('rule', name),
+                rule: { ruleName: name, ...rule, createdAt: 1_700_000_000 },
+              },
+            }
+          : error(401, 'UnauthorizedException', 'no rule');
+      }
+      rules.set(name, json());
+      return { status: 200 };
+    }
+    return error(400, 'InvalidRequestException', `fake has no route for ${method} ${path}`);
+  }
+
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const url = new URL(req.url ?? '/', 'http://fake');
+      const recorded: RecordedRequest = {
+        method: req.method ?? 'GET',
+        path: url.pathname,
+        query: Object.fromEntries(url.searchParams),
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
+      requests.push(recorded);
+      const i = overrides.findIndex(
+        (o) => o.method === recorded.method && o.path.test(recorded.path),
+      );
+      const reply =
+        i === -1
+          ? answer(recorded)
+          : Promise.resolve(overrides[i]!.reply).finally(() => {
+              if (--overrides[i]!.times === 0) overrides.splice(i, 1);
+            });
+      void reply.then(({ status, body, errorType }) => {
+        res.statusCode = status;
+        res.setHeader('content-type', 'application/json');
+        if (errorType) res.setHeader('x-amzn-errortype', errorType);
+        res.end(body === undefined ? '' : JSON.stringify(body));
+      });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    url,
+    requests,
+    override: (method, path, reply, times = 1) => overrides.push({ method, path, reply, times }),
+    things,
+    shadows,
+    policies,
+    templates,
+    rules,
+    clients() {
+      const common = {
+        region: REGION,
+        endpoint: url,
+        maxAttempts: 1,
+        credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' },
+      };
+      return { iot: new IoTClient(common), data: new IoTDataPlaneClient(common) };
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve()))),
+  };
+}
