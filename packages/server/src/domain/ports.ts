@@ -58,6 +58,11 @@ export interface IotCore {
     desired: Record<string, unknown>,
     shadowName?: string,
   ): Promise<Record<string, unknown>>;
-  /** At-least-once: a batch is redelivered until the handler's promise resolves. */
+  /**
+   * At least once, end to end: the emulator withholds the PUBACK until the handler's
+   * promise resolves, so the gateway publishes again; on AWS the topic rule's HTTPS
+   * call is answered only after it, and gateways replay what was not acknowledged.
+   * Handlers must therefore be idempotent.
+   */
   onTelegramBatch(handler: (batch: TelegramBatchDelivery) => Promise<void>): () => void;
 }
