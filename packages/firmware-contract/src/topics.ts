@@ -37,6 +37,19 @@ function requireThingName(name: string): string {
 
 export type GatewayTopicKind = 'telegrams' | 'status' | 'event';
 
+/** The named device shadow that carries a gateway's configuration (contract clause C9). */
+export const SHADOW_NAME = 'zw-config';
+
+/** The operations on the configuration shadow a gateway uses (requests and their responses). */
+export type ShadowOperation =
+  | 'get'
+  | 'get/accepted'
+  | 'get/rejected'
+  | 'update'
+  | 'update/accepted'
+  | 'update/rejected'
+  | 'update/delta';
+
 export const topics = {
   /** Where a gateway publishes telegram batches: through Basic Ingest straight to the rule. */
   telegrams: (thing: string) =>
@@ -49,6 +62,11 @@ export const topics = {
       throw new RangeError(`invalid event name '${event}'`);
     return `zw/${CONTRACT_VERSION}/gw/${requireThingName(thing)}/evt/${event}`;
   },
+  /** Where the cloud tells a gateway that it rejected one of its messages (gateway subscribes). */
+  errors: (thing: string) => `zw/${CONTRACT_VERSION}/gw/${requireThingName(thing)}/errors`,
+  /** The configuration shadow's topics: IoT Core's names, with the contract's shadow name. */
+  shadow: (thing: string, operation: ShadowOperation) =>
+    `$aws/things/${requireThingName(thing)}/shadow/name/${SHADOW_NAME}/${operation}`,
 } as const;
 
 export interface ParsedTopic {
