@@ -51,5 +51,36 @@ export function certificateIndexKey(
   };
 }
 
+// ---- Device Shadow (local IoT Core emulator) --------------------------------
+
+/**
+ * A shadow, in its thing's partition next to the thing item: the broker side
+ * reads it by thing name, as it reads the thing. Classic `SHADOW`, named
+ * `SHADOW#<name>`; names have no '#', so the two never collide.
+ */
+export function shadowKey(
+  thingName: string,
+  shadowName: string | null,
+): { pk: string; sk: string } {
+  return {
+    pk: thingKey(thingName).pk,
+    sk: shadowName === null ? 'SHADOW' : `SHADOW#${shadowName}`,
+  };
+}
+
+/** The index partition of one thing's named shadows, under the thing's owner. */
+export function thingShadowsPartition(partnerId: string, thingName: string): string {
+  return `P#${partnerId}#T#${thingName}#SHADOWS`;
+}
+
+/** Live named shadows only (sparse): the sort key is the shadow name. */
+export function shadowIndexKey(
+  partnerId: string,
+  thingName: string,
+  shadowName: string,
+): { gsi1pk: string; gsi1sk: string } {
+  return { gsi1pk: thingShadowsPartition(partnerId, thingName), gsi1sk: shadowName };
+}
+
 /** Name of the one overloaded index (see table.ts). */
 export const GSI1 = 'gsi1';

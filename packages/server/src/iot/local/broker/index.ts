@@ -9,4 +9,5 @@ export {
   type LocalBroker,
   type LocalBrokerOptions,
   type RuleMessage,
+  type ServiceMessage,
 } from './local-broker.js';

@@ -55,6 +55,21 @@ export interface RuleMessage {
   receivedAt: string;
 }
 
+/**
+ * A device's request to an IoT Core service on `$aws/things/<thing>/...` (Device
+ * Shadow `get`/`update`/`delete`, jobs), after the policy allowed it (§1.8, §1.9).
+ */
+export interface ServiceMessage {
+  topic: string;
+  payload: Buffer;
+  /** From the verified connection, never from the topic or payload. */
+  thingName: string;
+  clientId: string;
+  qos: 0 | 1;
+  /** ISO-8601 UTC. */
+  receivedAt: string;
+}
+
 /** Why the broker refused, dropped or cut something; stable, for logs and tests. */
 export type BrokerEventCode =
   | LimitViolationCode
@@ -69,7 +84,8 @@ export type BrokerEventCode =
   | 'SHARED_SUBSCRIPTION_UNSUPPORTED'
   | 'REGISTRY_UNAVAILABLE'
   | 'RULE_NOT_FOUND'
-  | 'RULE_HANDLER_FAILED';
+  | 'RULE_HANDLER_FAILED'
+  | 'SERVICE_HANDLER_FAILED';
 
 /**
  * What the broker did about it: refused the CONNECT, closed the connection,
@@ -107,6 +123,15 @@ export interface LocalBrokerOptions {
    * dropped, as IoT Core does for a missing rule (§1.13 `RuleNotFound`).
    */
   onRuleMessage?: (message: RuleMessage) => Promise<void> | void;
+  /**
+   * The services behind `$aws/things/<thing>/...` (the Device Shadow): an
+   * authorised device publish there goes to this handler instead of to
+   * subscribers, and is awaited before the PUBACK. The service answers through
+   * `publish()`. A throw is reported (`SERVICE_HANDLER_FAILED`) and the message
+   * dropped; the connection stays. Without a handler such publishes are
+   * delivered as before.
+   */
+  onServiceMessage?: (message: ServiceMessage) => Promise<void> | void;
   /** Every refusal, disconnect and drop, with the reason; IoT Core logs these to CloudWatch. */
   onEvent?: (event: BrokerEvent) => void;
   /** IoT Core refuses connections without SNI (§1.1); default true. */
@@ -455,6 +480,33 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
     // discarded". No PUBACK either, so a QoS 1 sender keeps the message and retries.
     const rate = session.limiter.take();
     if (rate !== null) return discard(rate.code, rate.message);
+
+    if (
+      topic.startsWith('$aws/things/') &&
+      options.onServiceMessage !== undefined &&
+      session.thingName !== null
+    ) {
+      // Requests are for the service, which answers on the response topics (§1.9).
+      packet.topic = SINK_TOPIC;
+      try {
+        await options.onServiceMessage({
+          topic,
+          payload,
+          thingName: session.thingName,
+          clientId: session.clientId,
+          qos: packet.qos === 1 ? 1 : 0,
+          receivedAt: now().toISOString(),
+        });
+      } catch (error) {
+        emit({
+          outcome: 'dropped',
+          code: 'SERVICE_HANDLER_FAILED',
+          clientId: session.clientId,
+          message: `service for ${topic} failed: ${String(error)}`,
+        });
+      }
+      return;
+    }
 
     const ingest = parseBasicIngestTopic(topic);
     if (ingest === null) return;
