@@ -83,6 +83,15 @@ describe('gatewayPolicy', () => {
     expect(gw('iot:Publish', '$aws/things/gw-AB/shadow/update')).toBe(false);
   });
 
+  it('lets it receive the cloud’s answers on its own errors topic, and not B’s', () => {
+    expect(gw('iot:Subscribe', topics.errors('gw-A'))).toBe(true);
+    expect(gw('iot:Receive', topics.errors('gw-A'))).toBe(true);
+    expect(gw('iot:Publish', topics.errors('gw-A'))).toBe(false);
+    expect(gw('iot:Subscribe', topics.errors('gw-B'))).toBe(false);
+    expect(gw('iot:Receive', topics.errors('gw-B'))).toBe(false);
+    expect(gw('iot:Subscribe', 'zw/v1/gw/+/errors')).toBe(false);
+  });
+
   it('allows nothing else', () => {
     expect(gw('iot:Publish', '$aws/rules/other_rule/zw/v1/gw/gw-A/telegrams')).toBe(false);
     expect(gw('iot:Publish', 'zw/v1/gw/gw-A/telegrams')).toBe(false);

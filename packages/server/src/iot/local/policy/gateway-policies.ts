@@ -59,9 +59,17 @@ export function gatewayPolicy(scope: ArnScope): PolicyDocument {
       {
         Effect: 'Allow',
         Action: 'iot:Subscribe',
-        Resource: buildArn('topicfilter', shadow, scope),
+        Resource: [
+          buildArn('topicfilter', shadow, scope),
+          // Contract v1: the cloud answers a gateway's rejected payloads here.
+          buildArn('topicfilter', withThingVariable(topics.errors(SLOT)), scope),
+        ],
       },
-      { Effect: 'Allow', Action: 'iot:Receive', Resource: topic(shadow) },
+      {
+        Effect: 'Allow',
+        Action: 'iot:Receive',
+        Resource: [topic(shadow), topic(withThingVariable(topics.errors(SLOT)))],
+      },
     ],
   };
 }
