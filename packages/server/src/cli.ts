@@ -7,7 +7,8 @@ import { VERSION } from './version.js';
 const USAGE = `Usage: zw-server <command> [options]
 
 Commands:
-  start      run the platform (API, embedded DynamoDB unless --dynamodb-endpoint is given)
+  start      run the platform (API, local IoT Core, embedded DynamoDB unless
+             --dynamodb-endpoint is given)
   openapi    print the OpenAPI document of the API
   help       show this text
   version    print the version
@@ -22,6 +23,9 @@ async function start(argv: string[]): Promise<number> {
   const storage = config.dynamodbEndpoint
     ? config.dynamodbEndpoint
     : `embedded DynamoDB at ${platform.dynamodbEndpoint} (${config.dataDir ? `on disk in ${config.dataDir}` : 'in memory'})`;
+  const caLocation =
+    platform.caCertificatePath ??
+    `in memory; GET it from ${platform.url}/v1/iot/ca.pem (keep it with --data-dir)`;
   process.stdout.write(
     [
       '',
@@ -31,6 +35,9 @@ async function start(argv: string[]): Promise<number> {
       `  OpenAPI    ${platform.url}/openapi.json`,
       `  Health     ${platform.url}/health`,
       `  Storage    ${storage}, table ${config.table}`,
+      // Node and mqtt.js send no SNI to an IP address, and the broker requires it (as IoT Core does).
+      `  MQTT       ${platform.mqttUrl} (mutual TLS; SNI required, e.g. servername localhost)`,
+      `  CA         ${caLocation}`,
       'Press Ctrl-C to stop.',
       '',
     ].join('\n') + '\n',

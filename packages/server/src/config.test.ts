@@ -10,6 +10,8 @@ describe('parseConfig', () => {
       dynamodbPort: 0,
       region: 'eu-central-1',
       table: 'zaehlwerk',
+      mqttHost: '127.0.0.1',
+      mqttPort: 8883,
     });
   });
 
@@ -27,6 +29,16 @@ describe('parseConfig', () => {
       dynamodbEndpoint: 'https://dynamodb.eu-central-1.amazonaws.com',
       logLevel: 'warn',
     });
+  });
+
+  it('reads the MQTT endpoint from --mqtt-* flags and ZW_MQTT_* variables', () => {
+    expect(parseConfig(['--mqtt-port', '0'], { ZW_MQTT_HOST: '0.0.0.0' })).toMatchObject({
+      mqttHost: '0.0.0.0',
+      mqttPort: 0,
+    });
+    expect(() => parseConfig([], { ZW_MQTT_PORT: '70000' })).toThrow(
+      /ZW_MQTT_PORT: must be <= 65535/,
+    );
   });
 
   it('ignores empty variables', () => {

@@ -22,6 +22,10 @@ export const ConfigSchema = Type.Object(
     dynamodbPort: Type.Integer({ minimum: 0, maximum: 65535, default: 0 }),
     region: Type.String({ pattern: '^[a-z]{2}(-[a-z]+)+-\\d+$', default: 'eu-central-1' }),
     table: Type.String({ pattern: '^[A-Za-z0-9_.-]{3,255}$', default: 'zaehlwerk' }),
+    /** Address the IoT Core emulator's MQTT broker listens on. */
+    mqttHost: Type.String({ minLength: 1, default: '127.0.0.1' }),
+    /** 8883 as on AWS IoT Core; 0 picks a free one. */
+    mqttPort: Type.Integer({ minimum: 0, maximum: 65535, default: 8883 }),
   },
   { additionalProperties: false },
 );
@@ -49,7 +53,7 @@ export const SETTINGS: readonly Setting[] = [
     key: 'dataDir',
     flag: 'data-dir',
     env: 'ZW_DATA_DIR',
-    description: 'keep the embedded DynamoDB on disk in this folder (default: in memory)',
+    description: 'keep the embedded DynamoDB and the local CA on disk here (default: in memory)',
   },
   {
     key: 'dynamodbEndpoint',
@@ -65,6 +69,18 @@ export const SETTINGS: readonly Setting[] = [
   },
   { key: 'region', flag: 'region', env: 'ZW_AWS_REGION', description: 'AWS region' },
   { key: 'table', flag: 'table', env: 'ZW_TABLE', description: 'DynamoDB table name' },
+  {
+    key: 'mqttHost',
+    flag: 'mqtt-host',
+    env: 'ZW_MQTT_HOST',
+    description: 'address the local IoT Core (MQTT over TLS) listens on',
+  },
+  {
+    key: 'mqttPort',
+    flag: 'mqtt-port',
+    env: 'ZW_MQTT_PORT',
+    description: 'port of the local IoT Core (0: any free port)',
+  },
 ];
 
 export class ConfigError extends Error {

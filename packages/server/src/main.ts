@@ -1,7 +1,19 @@
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import type { Config } from './config.js';
+import type { IotCore } from './domain/ports.js';
+import type { LocalBroker } from './iot/local/broker/index.js';
+import { fromShadowService, startLocalIotCore } from './iot/local/local-iot-core.js';
+import { CA_CERTIFICATE_FILE } from './iot/local/pki/ca-store.js';
+import {
+  DEFAULT_SERVER_HOSTNAMES,
+  loadOrCreateCertificateAuthority,
+} from './iot/local/pki/index.js';
+import { createShadowService } from './iot/local/shadow/index.js';
 import { createDynamoClients, type DynamoClients } from './store/dynamodb-client.js';
+import { createDynamoIotRegistry } from './store/dynamodb-iot-registry.js';
+import { createDynamoShadowStore } from './store/dynamodb-shadow-store.js';
 import { startEmbeddedDynamo, type EmbeddedDynamo } from './store/embedded-dynamodb.js';
 import { dynamoStorageHealth, ensureTable } from './store/table.js';
 
@@ -12,13 +24,25 @@ export interface Platform {
   /** The DynamoDB endpoint in use (the embedded one, or the configured one). */
   dynamodbEndpoint: string;
   dynamo: DynamoClients;
-  /** Stops serving, then the DynamoDB client, then the embedded DynamoDB. Idempotent. */
+  /** The IoT Core port over the local emulator (broker, CA, registry and shadows in the table). */
+  iot: IotCore;
+  /** Where gateways connect, e.g. mqtts://127.0.0.1:8883 (mutual TLS, SNI required). */
+  mqttUrl: string;
+  /** The local CA: gateways trust the broker through it, and it signs their certificates. */
+  caCertificatePem: string;
+  /** The CA certificate's file under `<dataDir>/pki`; null when the CA lives in memory. */
+  caCertificatePath: string | null;
+  /** Stops the broker, then serving, then the DynamoDB client and the embedded DynamoDB. Idempotent. */
   close(): Promise<void>;
 }
 
+/** Wildcard addresses mean "every interface": no client connects to them by that name. */
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '::']);
+
 /**
  * Runs the platform for a configuration: the embedded DynamoDB unless an
- * endpoint is configured, the table, the API. Used by `zw-server start` and by tests.
+ * endpoint is configured, the table, the local IoT Core (CA; registry and
+ * shadows in the same table; MQTT broker), the API. Used by `zw-server start` and by tests.
  */
 export async function startPlatform(config: Config): Promise<Platform> {
   let embedded: EmbeddedDynamo | undefined;
@@ -33,17 +57,56 @@ export async function startPlatform(config: Config): Promise<Platform> {
   });
 
   let app: FastifyInstance | undefined;
+  let broker: LocalBroker | undefined;
   const stop = async () => {
+    // The broker first: its rule handler may still be writing through the clients below,
+    // and gateways should see the endpoint go away before the API does.
+    await broker?.close();
     await app?.close();
     dynamo.client.destroy();
     await embedded?.close();
   };
+
+  const caDir = config.dataDir === undefined ? undefined : join(config.dataDir, 'pki');
+  let iot: IotCore;
+  let ca: Awaited<ReturnType<typeof loadOrCreateCertificateAuthority>>;
   try {
     await ensureTable(dynamo.client, config.table);
+    // With a data dir the CA survives restarts, and so do the gateway certificates it signed.
+    ca = await loadOrCreateCertificateAuthority(caDir === undefined ? {} : { dir: caDir });
     app = await buildApp({
       storage: dynamoStorageHealth(dynamo.client, config.table),
       logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
+      caCertificatePem: ca.caCertificatePem,
     });
+    const log = app.log;
+    const registry = createDynamoIotRegistry({ doc: dynamo.doc, tableName: config.table });
+    const started = await startLocalIotCore({
+      registry,
+      ca,
+      shadows: (publish) =>
+        fromShadowService(
+          createShadowService({
+            store: createDynamoShadowStore({ doc: dynamo.doc, tableName: config.table }),
+            registry,
+            publish,
+          }),
+        ),
+      port: config.mqttPort,
+      host: config.mqttHost,
+      hostnames: serverHostnames(config.mqttHost),
+      onEvent: (event) => log.info({ event }, `IoT Core: ${event.outcome} ${event.code}`),
+    }).catch((err: unknown) => {
+      throw (err as NodeJS.ErrnoException).code === 'EADDRINUSE'
+        ? new Error(
+            `MQTT port ${config.mqttHost}:${config.mqttPort} is in use; choose another with ` +
+              '--mqtt-port (0: any free port)',
+            { cause: err },
+          )
+        : err;
+    });
+    broker = started.broker;
+    iot = started.iot;
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {
     await stop().catch(() => undefined);
@@ -52,13 +115,28 @@ export async function startPlatform(config: Config): Promise<Platform> {
 
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
-  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   let closing: Promise<void> | undefined;
   return {
     app,
-    url: `http://${host}:${port}`,
+    url: `http://${urlHost(config.host)}:${port}`,
     dynamodbEndpoint: endpoint ?? `dynamodb.${config.region}.amazonaws.com`,
     dynamo,
+    iot,
+    mqttUrl: `mqtts://${urlHost(broker.host)}:${broker.port}`,
+    caCertificatePem: ca.caCertificatePem,
+    caCertificatePath: caDir === undefined ? null : join(caDir, CA_CERTIFICATE_FILE),
     close: () => (closing ??= stop()),
   };
+}
+
+function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** The broker's certificate must name the address clients are told to use. */
+function serverHostnames(mqttHost: string): readonly string[] {
+  if (WILDCARD_HOSTS.has(mqttHost) || DEFAULT_SERVER_HOSTNAMES.includes(mqttHost)) {
+    return DEFAULT_SERVER_HOSTNAMES;
+  }
+  return [...DEFAULT_SERVER_HOSTNAMES, mqttHost];
 }

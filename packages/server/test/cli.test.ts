@@ -1,6 +1,9 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 const CLI = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
 
@@ -30,17 +33,26 @@ async function waitFor(predicate: () => boolean, what: string, ms = 20_000): Pro
 const SLOW = { timeout: 60_000 };
 
 describe('zw-server', () => {
+  const dirs: string[] = [];
+  afterAll(async () => {
+    await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
+  });
+
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     it(
-      `starts with no configuration, answers /health and stops cleanly on ${signal}`,
+      `starts with the defaults on free ports, answers /health and stops cleanly on ${signal}`,
       SLOW,
       async () => {
-        const child = run(['start', '--port', '0'], { ZW_LOG_LEVEL: 'warn' });
+        const child = run(['start', '--port', '0', '--mqtt-port', '0'], { ZW_LOG_LEVEL: 'warn' });
         const { out, exited } = collect(child);
-        await waitFor(() => /API docs/.test(out.stdout), 'the start banner');
+        await waitFor(() => /Ctrl-C/.test(out.stdout), 'the start banner');
         const url = /API\s+(http:\/\/\S+)/.exec(out.stdout)?.[1];
         expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
         expect(out.stdout).toMatch(/embedded DynamoDB at http:\/\/127\.0\.0\.1:\d+ \(in memory\)/);
+        expect(out.stdout).toMatch(/MQTT\s+mqtts:\/\/127\.0\.0\.1:\d+ /);
+        expect(out.stdout).toContain(`CA         in memory; GET it from ${url}/v1/iot/ca.pem`);
+        const ca = await fetch(`${url}/v1/iot/ca.pem`);
+        expect(await ca.text()).toContain('-----BEGIN CERTIFICATE-----');
 
         const health = await fetch(`${url}/health`);
         expect(health.status).toBe(200);
@@ -55,6 +67,21 @@ describe('zw-server', () => {
       },
     );
   }
+
+  it('keeps the CA under --data-dir and names its file in the banner', SLOW, async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'zw-cli-'));
+    dirs.push(dataDir);
+    const child = run(['start', '--port', '0', '--mqtt-port', '0', '--data-dir', dataDir], {
+      ZW_LOG_LEVEL: 'warn',
+    });
+    const { out, exited } = collect(child);
+    await waitFor(() => /Ctrl-C/.test(out.stdout), 'the start banner');
+    const caFile = join(dataDir, 'pki', 'ca-certificate.pem');
+    expect(out.stdout).toContain(`CA         ${caFile}`);
+    expect(await readFile(caFile, 'utf8')).toContain('-----BEGIN CERTIFICATE-----');
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+  });
 
   it('refuses bad configuration with exit code 2 and says what is wrong', SLOW, async () => {
     const child = run(['start', '--port', 'abc'], { ZW_TABLE: 'x' });
@@ -78,5 +105,6 @@ describe('zw-server', () => {
     expect(await exited).toBe(2);
     expect(out.stderr).toContain("unknown command 'serve'");
     expect(out.stderr).toContain('--data-dir');
+    expect(out.stderr).toContain('--mqtt-port');
   });
 });

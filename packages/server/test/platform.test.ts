@@ -1,19 +1,40 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { X509Certificate } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, describe, expect, it } from 'vitest';
+import { topics } from '@zaehlwerk/firmware-contract';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config.js';
-import { startPlatform } from '../src/main.js';
+import type { TelegramBatchDelivery } from '../src/domain/ports.js';
+import {
+  closedBy,
+  connectOrThrow,
+  endAllClients,
+} from '../src/iot/local/broker/broker-test-kit.js';
+import { makeGatewayCsr } from '../src/iot/local/pki/pki-test-kit.js';
+import { startPlatform, type Platform } from '../src/main.js';
+
+/** Any free ports, so that tests run side by side and next to a running `npm start`. */
+const FREE_PORTS = ['--port', '0', '--mqtt-port', '0', '--log-level', 'silent'];
+
+/** What broker-test-kit needs to reach the platform's broker. */
+function brokerOf(platform: Platform) {
+  const port = Number(new URL(platform.mqttUrl).port);
+  return { port, caCertificatePem: platform.caCertificatePem };
+}
+
+const fingerprint = (pem: string) => new X509Certificate(pem).fingerprint256;
 
 describe('startPlatform', () => {
   const dirs: string[] = [];
+  afterEach(() => endAllClients());
   afterAll(async () => {
     await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
   });
 
   it('serves /health over HTTP with the embedded DynamoDB in memory', async () => {
-    const platform = await startPlatform(parseConfig(['--port', '0', '--log-level', 'silent'], {}));
+    const platform = await startPlatform(parseConfig(FREE_PORTS, {}));
     try {
       const res = await fetch(`${platform.url}/health`);
       expect(res.status).toBe(200);
@@ -29,15 +50,51 @@ describe('startPlatform', () => {
     }
   });
 
-  it('keeps data across restarts with --data-dir', async () => {
+  it('runs the local IoT Core with a CA in memory and serves its certificate', async () => {
+    const platform = await startPlatform(parseConfig(FREE_PORTS, {}));
+    try {
+      expect(platform.mqttUrl).toMatch(/^mqtts:\/\/127\.0\.0\.1:\d+$/);
+      expect(platform.caCertificatePath).toBeNull();
+      const res = await fetch(`${platform.url}/v1/iot/ca.pem`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^application\/x-pem-file/);
+      expect(await res.text()).toBe(platform.caCertificatePem);
+    } finally {
+      await platform.close();
+    }
+  });
+
+  it('keeps data, the CA and registered gateways across restarts with --data-dir', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'zw-data-'));
     dirs.push(dataDir);
-    const config = parseConfig(['--port', '0', '--log-level', 'silent', '--data-dir', dataDir], {});
+    const config = parseConfig([...FREE_PORTS, '--data-dir', dataDir], {});
     const item = { pk: 'TEST#persist', sk: 'A', value: 42 };
+    const { csrPem, privateKeyPem } = await makeGatewayCsr('P-256', 'CN=gw-restart');
 
     const first = await startPlatform(config);
-    await first.dynamo.doc.send(new PutCommand({ TableName: config.table, Item: item }));
-    await first.close();
+    let identity;
+    let caPem: string;
+    try {
+      await first.dynamo.doc.send(new PutCommand({ TableName: config.table, Item: item }));
+      const thing = await first.iot.registerGateway({
+        thingName: 'gw-restart',
+        partnerId: 'acme',
+        organisationId: 'org-1',
+        csrPem,
+      });
+      identity = { ...thing.certificates[0]!, privateKeyPem };
+      caPem = first.caCertificatePem;
+      expect(first.caCertificatePath).toBe(join(dataDir, 'pki', 'ca-certificate.pem'));
+      expect(await readFile(first.caCertificatePath!, 'utf8')).toBe(caPem);
+
+      // close() takes the broker down with the rest: the gateway's connection ends.
+      const client = await connectOrThrow(brokerOf(first), identity, { clientId: 'gw-restart' });
+      const closed = closedBy(client);
+      await first.close();
+      await closed;
+    } finally {
+      await first.close();
+    }
 
     const second = await startPlatform(config);
     try {
@@ -45,17 +102,34 @@ describe('startPlatform', () => {
         new GetCommand({ TableName: config.table, Key: { pk: item.pk, sk: item.sk } }),
       );
       expect(out.Item).toEqual(item);
+      expect(fingerprint(second.caCertificatePem)).toBe(fingerprint(caPem));
+
+      // The registry lives in the table and the CA on disk, so the gateway is still known.
+      const batches: TelegramBatchDelivery[] = [];
+      second.iot.onTelegramBatch(async (batch) => {
+        batches.push(batch);
+      });
+      const client = await connectOrThrow(brokerOf(second), identity, { clientId: 'gw-restart' });
+      await client.publishAsync(topics.telegrams('gw-restart'), '{"frames":[]}', { qos: 1 });
+      expect(batches).toEqual([expect.objectContaining({ thingName: 'gw-restart' })]);
+
+      // Shadows are wired too, in the same table.
+      await second.iot.updateDesired('gw-restart', { intervalSeconds: 900 });
+      expect(await second.iot.getShadow('gw-restart')).toMatchObject({
+        state: { desired: { intervalSeconds: 900 } },
+      });
     } finally {
       await second.close();
     }
   });
 
-  it('loses the data without --data-dir', async () => {
-    const config = parseConfig(['--port', '0', '--log-level', 'silent'], {});
+  it('loses the data and the CA without --data-dir', async () => {
+    const config = parseConfig(FREE_PORTS, {});
     const first = await startPlatform(config);
     await first.dynamo.doc.send(
       new PutCommand({ TableName: config.table, Item: { pk: 'X', sk: 'Y' } }),
     );
+    const firstCa = first.caCertificatePem;
     await first.close();
     const second = await startPlatform(config);
     try {
@@ -63,6 +137,7 @@ describe('startPlatform', () => {
         new GetCommand({ TableName: config.table, Key: { pk: 'X', sk: 'Y' } }),
       );
       expect(out.Item).toBeUndefined();
+      expect(fingerprint(second.caCertificatePem)).not.toBe(fingerprint(firstCa));
     } finally {
       await second.close();
     }

@@ -1,0 +1,225 @@
+import { topics } from '@zaehlwerk/firmware-contract';
+import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { TelegramBatchDelivery } from '../../domain/ports.js';
+import type { IotRegistry } from '../iot-registry.js';
+import { createMemoryIotRegistry } from '../memory-iot-registry.js';
+import { closedBy, connectOrThrow, endAllClients, tryConnect } from './broker/broker-test-kit.js';
+import type { LocalBroker } from './broker/index.js';
+import { startLocalIotCore, type LocalIotCore, type LocalShadowService } from './local-iot-core.js';
+import { loadOrCreateCertificateAuthority, type CertificateAuthority } from './pki/index.js';
+import { makeGatewayCsr } from './pki/pki-test-kit.js';
+import { createMemoryShadowStore, createShadowService } from './shadow/index.js';
+
+const OWNER = { partnerId: 'acme', organisationId: 'org-1' };
+
+describe('local IoT Core adapter', { timeout: 15_000 }, () => {
+  let ca: CertificateAuthority;
+  let registry: IotRegistry;
+  let iot: LocalIotCore;
+  let broker: LocalBroker;
+
+  beforeAll(async () => {
+    ca = await loadOrCreateCertificateAuthority();
+  });
+
+  async function start(withRegistry: IotRegistry = createMemoryIotRegistry()): Promise<void> {
+    registry = withRegistry;
+    ({ iot, broker } = await startLocalIotCore({ registry, ca, port: 0, host: '127.0.0.1' }));
+  }
+
+  beforeEach(() => start());
+
+  afterEach(async () => {
+    await endAllClients();
+    await broker.close();
+  });
+
+  /** A gateway's side of registration: its key never leaves it, only the CSR does. */
+  async function register(thingName: string) {
+    const { csrPem, privateKeyPem } = await makeGatewayCsr('P-256', `CN=${thingName}`);
+    const thing = await iot.registerGateway({ thingName, ...OWNER, csrPem });
+    const certificate = thing.certificates[0];
+    if (certificate === undefined) throw new Error('registered without a certificate');
+    return { thing, csrPem, identity: { ...certificate, privateKeyPem } };
+  }
+
+  it('registers a gateway from its CSR, which then connects and delivers a batch', async () => {
+    const { thing, identity } = await register('gw-0001');
+    expect(thing).toMatchObject({
+      thingName: 'gw-0001',
+      ...OWNER,
+      lastConnectedAt: null,
+      certificates: [{ status: 'ACTIVE', certificateId: expect.stringMatching(/^[0-9a-f]{64}$/) }],
+    });
+    expect(await registry.getCertificate(identity.certificateId)).toMatchObject({
+      status: 'ACTIVE',
+      thingName: 'gw-0001',
+      isClaim: false,
+    });
+
+    const received: TelegramBatchDelivery[] = [];
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    iot.onTelegramBatch(async (batch) => {
+      received.push(batch);
+      await held;
+    });
+    const client = await connectOrThrow(broker, identity, { clientId: 'gw-0001' });
+    // The payload names another gateway: only the verified connection counts.
+    const payload = JSON.stringify({ thingName: 'gw-forged', frames: [] });
+    let acked = false;
+    const published = client
+      .publishAsync(topics.telegrams('gw-0001'), payload, { qos: 1 })
+      .then(() => (acked = true));
+
+    await vi.waitFor(() => expect(received).toHaveLength(1));
+    // The handler holds the batch, so the broker must not have acknowledged it yet.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(acked).toBe(false);
+    release();
+    await published;
+
+    expect(received[0]).toMatchObject({
+      thingName: 'gw-0001',
+      topic: 'zw/v1/gw/gw-0001/telegrams',
+      receivedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    });
+    expect(Buffer.from(received[0]?.payload ?? []).toString()).toBe(payload);
+  });
+
+  it('holds the PUBACK back while no handler is subscribed (at least once)', async () => {
+    const { identity } = await register('gw-0002');
+    const unsubscribe = iot.onTelegramBatch(async () => undefined);
+    unsubscribe();
+    const client = await connectOrThrow(broker, identity, { clientId: 'gw-0002' });
+    const acked = vi.fn();
+    const closed = closedBy(client);
+    client.publish(topics.telegrams('gw-0002'), '{}', { qos: 1 }, acked);
+    await closed;
+    expect(acked).not.toHaveBeenCalledWith(undefined, expect.anything());
+  });
+
+  it.each(['REVOKED', 'INACTIVE'] as const)(
+    'closes the connection at once when the certificate becomes %s, and refuses a reconnect',
+    async (status) => {
+      const { identity } = await register('gw-0003');
+      const client = await connectOrThrow(broker, identity, { clientId: 'gw-0003' });
+      const closed = closedBy(client);
+      await iot.setCertificateStatus(identity.certificateId, status);
+      await closed;
+      expect(broker.connectedClientIds()).toEqual([]);
+
+      const again = await tryConnect(broker, identity, { clientId: 'gw-0003' });
+      expect(again.ok).toBe(false);
+      if (!again.ok) expect(again.error.code).toBe(5);
+    },
+  );
+
+  it('refuses a CSR whose CN is not the thing, with the CA code, and writes nothing', async () => {
+    const { csrPem } = await makeGatewayCsr('P-256', 'CN=gw-other');
+    const attempt = iot.registerGateway({ thingName: 'gw-0004', ...OWNER, csrPem });
+    await expect(attempt).rejects.toMatchObject({
+      name: 'DomainError',
+      code: 'VALIDATION_FAILED',
+      details: { pkiCode: 'CN_MISMATCH' },
+      cause: { name: 'PkiError', code: 'CN_MISMATCH' },
+    });
+    expect(await registry.getThing('gw-0004')).toBeNull();
+  });
+
+  it("refuses another owner's thing name with CONFLICT and leaves it untouched", async () => {
+    await register('gw-0005');
+    const { csrPem } = await makeGatewayCsr('P-256', 'CN=gw-0005');
+    await expect(
+      iot.registerGateway({
+        thingName: 'gw-0005',
+        partnerId: 'rival',
+        organisationId: 'o',
+        csrPem,
+      }),
+    ).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect(await registry.listCertificates('gw-0005')).toHaveLength(1);
+  });
+
+  it('answers a retry with the same CSR with the same registration; another key is CONFLICT', async () => {
+    const { thing, csrPem } = await register('gw-0006');
+    const again = await iot.registerGateway({ thingName: 'gw-0006', ...OWNER, csrPem });
+    expect(again.certificates.map((c) => c.certificateId)).toEqual([
+      thing.certificates[0]?.certificateId,
+    ]);
+    await expect(register('gw-0006')).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect(await registry.listCertificates('gw-0006')).toHaveLength(1);
+  });
+
+  it('leaves nothing that can connect when the certificate write fails, and a retry completes it', async () => {
+    const memory = createMemoryIotRegistry();
+    let failNext = true;
+    await broker.close();
+    await start({
+      ...memory,
+      async createCertificate(cert) {
+        if (failNext) {
+          failNext = false;
+          throw new Error('table unavailable');
+        }
+        return memory.createCertificate(cert);
+      },
+    });
+
+    const { csrPem, privateKeyPem } = await makeGatewayCsr('P-256', 'CN=gw-0007');
+    await expect(
+      iot.registerGateway({ thingName: 'gw-0007', ...OWNER, csrPem }),
+    ).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+    // The thing stays (the registry cannot delete one) but has no certificate, so no one can
+    // connect as it.
+    expect(await registry.listCertificates('gw-0007')).toEqual([]);
+
+    const thing = await iot.registerGateway({ thingName: 'gw-0007', ...OWNER, csrPem });
+    const certificate = thing.certificates[0];
+    expect(certificate?.status).toBe('ACTIVE');
+    if (certificate === undefined) return;
+    const client = await connectOrThrow(
+      broker,
+      { ...certificate, privateKeyPem },
+      { clientId: 'gw-0007' },
+    );
+    expect(client.connected).toBe(true);
+  });
+
+  it('says the device shadow is not available without a shadow service', async () => {
+    await expect(iot.getShadow('gw-0001')).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+    await expect(iot.updateDesired('gw-0001', { interval: 900 })).rejects.toMatchObject({
+      code: 'SERVICE_UNAVAILABLE',
+    });
+  });
+
+  it('writes desired state through the shadow service, which sends the delta to the gateway', async () => {
+    await broker.close();
+    registry = createMemoryIotRegistry();
+    ({ iot, broker } = await startLocalIotCore({
+      registry,
+      ca,
+      port: 0,
+      host: '127.0.0.1',
+      shadows: (publish) =>
+        createShadowService({
+          store: createMemoryShadowStore(),
+          registry,
+          publish,
+        }) as LocalShadowService,
+    }));
+    const { identity } = await register('gw-0008');
+    const client = await connectOrThrow(broker, identity, { clientId: 'gw-0008' });
+    await client.subscribeAsync('$aws/things/gw-0008/shadow/update/delta', { qos: 1 });
+    const delta = new Promise<Buffer>((resolve) => client.once('message', (_t, p) => resolve(p)));
+
+    expect(await iot.getShadow('gw-0008')).toBeNull();
+    await iot.updateDesired('gw-0008', { intervalSeconds: 900 });
+    expect(JSON.parse((await delta).toString())).toMatchObject({
+      state: { intervalSeconds: 900 },
+    });
+    expect(await iot.getShadow('gw-0008')).toMatchObject({
+      state: { desired: { intervalSeconds: 900 } },
+    });
+  });
+});
