@@ -3,7 +3,13 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vite
 import type { TelegramBatchDelivery } from '../../domain/ports.js';
 import type { IotRegistry } from '../iot-registry.js';
 import { createMemoryIotRegistry } from '../memory-iot-registry.js';
-import { closedBy, connectOrThrow, endAllClients, tryConnect } from './broker/broker-test-kit.js';
+import {
+  closedBy,
+  connectOrThrow,
+  endAllClients,
+  provisionClaim,
+  tryConnect,
+} from './broker/broker-test-kit.js';
 import type { LocalBroker } from './broker/index.js';
 import { startLocalIotCore, type LocalIotCore, type LocalShadowService } from './local-iot-core.js';
 import { loadOrCreateCertificateAuthority, type CertificateAuthority } from './pki/index.js';
@@ -221,5 +227,75 @@ describe('local IoT Core adapter', { timeout: 15_000 }, () => {
     expect(await iot.getShadow('gw-0008')).toMatchObject({
       state: { desired: { intervalSeconds: 900 } },
     });
+  });
+
+  it('provisions a gateway by claim through the broker, then takes its batches', async () => {
+    await broker.close();
+    registry = createMemoryIotRegistry();
+    ({ iot, broker } = await startLocalIotCore({
+      registry,
+      ca,
+      port: 0,
+      host: '127.0.0.1',
+      provisioningTemplateName: 'zw-gateway',
+      provisioningTemplates: {
+        'zw-gateway': {
+          partnerId: 'acme',
+          organisationId: 'org-acme',
+          thingNameFrom: 'SerialNumber',
+        },
+      },
+    }));
+    const batches: TelegramBatchDelivery[] = [];
+    iot.onTelegramBatch(async (b) => void batches.push(b));
+
+    const claim = await provisionClaim(ca, registry);
+    const factory = await connectOrThrow(broker, claim, { clientId: 'factory-7' });
+    const answers: Record<string, Record<string, unknown>> = {};
+    factory.on('message', (topic: string, payload: Buffer) => {
+      answers[topic] = JSON.parse(payload.toString()) as Record<string, unknown>;
+    });
+    const csrTopic = '$aws/certificates/create-from-csr/json';
+    const provisionTopic = '$aws/provisioning-templates/zw-gateway/provision/json';
+    await factory.subscribeAsync([`${csrTopic}/accepted`, `${provisionTopic}/accepted`], {
+      qos: 1,
+    });
+
+    const { csrPem, privateKeyPem } = await makeGatewayCsr('P-256', 'CN=ACME-1');
+    await factory.publishAsync(csrTopic, JSON.stringify({ certificateSigningRequest: csrPem }), {
+      qos: 1,
+    });
+    await vi.waitFor(() => expect(answers[`${csrTopic}/accepted`]).toBeDefined(), {
+      timeout: 3000,
+    });
+    const created = answers[`${csrTopic}/accepted`] as {
+      certificateId: string;
+      certificatePem: string;
+      certificateOwnershipToken: string;
+    };
+    await factory.publishAsync(
+      provisionTopic,
+      JSON.stringify({
+        certificateOwnershipToken: created.certificateOwnershipToken,
+        parameters: { SerialNumber: 'ACME-1' },
+      }),
+      { qos: 1 },
+    );
+    await vi.waitFor(() => expect(answers[`${provisionTopic}/accepted`]).toBeDefined(), {
+      timeout: 3000,
+    });
+    expect(answers[`${provisionTopic}/accepted`]).toMatchObject({ thingName: 'ACME-1' });
+
+    const gateway = await connectOrThrow(
+      broker,
+      {
+        certificateId: created.certificateId,
+        certificatePem: created.certificatePem,
+        privateKeyPem,
+      },
+      { clientId: 'ACME-1' },
+    );
+    await gateway.publishAsync(topics.telegrams('ACME-1'), '{"gatewaySeq":1}', { qos: 1 });
+    expect(batches.map((b) => b.thingName)).toEqual(['ACME-1']);
   });
 });

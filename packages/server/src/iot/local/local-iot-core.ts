@@ -1,4 +1,11 @@
 import { X509Certificate } from 'node:crypto';
+import {
+  createProvisioningService,
+  PROVISIONING_TOPIC_PREFIXES,
+  routeServiceMessages,
+  type ProvisioningServiceOptions,
+  type ServiceRoute,
+} from './provisioning/index.js';
 import { INGEST_RULE, isValidThingName, parseTopic } from '@zaehlwerk/firmware-contract';
 import { DomainError, isDomainError } from '../../domain/errors.js';
 import type {
@@ -254,6 +261,8 @@ export type StartLocalIotCoreOptions = Omit<
   ca: LocalIotCoreOptions['ca'];
   /** Builds the Device Shadow service over the broker's publish; no shadows without it. */
   shadows?: (publish: LocalBroker['publish']) => LocalShadowService;
+  /** Fleet-provisioning templates by name; every provisioning request is refused without one. */
+  provisioningTemplates?: ProvisioningServiceOptions['templates'];
 };
 
 /**
@@ -266,7 +275,7 @@ export type StartLocalIotCoreOptions = Omit<
 export async function startLocalIotCore(
   options: StartLocalIotCoreOptions,
 ): Promise<{ iot: LocalIotCore; broker: LocalBroker }> {
-  const { shadows: makeShadows, ...brokerOptions } = options;
+  const { shadows: makeShadows, provisioningTemplates, ...brokerOptions } = options;
   let handleRuleMessage: LocalIotCore['handleRuleMessage'] = async () => {
     throw new DomainError('SERVICE_UNAVAILABLE', 'IoT Core is starting');
   };
@@ -276,13 +285,19 @@ export async function startLocalIotCore(
   const broker = await startLocalBroker({
     ...brokerOptions,
     onRuleMessage: (message) => handleRuleMessage(message),
-    ...(makeShadows === undefined
-      ? {}
-      : { onServiceMessage: (message: ServiceMessage) => handleServiceMessage(message) }),
+    onServiceMessage: (message: ServiceMessage) => handleServiceMessage(message),
   });
   const shadows = makeShadows?.((topic, payload, publishOptions) =>
     broker.publish(topic, payload, publishOptions),
   );
+  // Claims get answers on the provisioning topics even without templates: "not found".
+  const provisioning = createProvisioningService({
+    registry: options.registry,
+    ca: options.ca,
+    publish: (topic, payload) => broker.publish(topic, payload, { qos: 1 }),
+    templates: provisioningTemplates ?? {},
+    ...(options.now === undefined ? {} : { now: options.now }),
+  });
   const iot = createLocalIotCore({
     registry: options.registry,
     ca: options.ca,
@@ -291,7 +306,13 @@ export async function startLocalIotCore(
     ...(options.now === undefined ? {} : { now: options.now }),
   });
   handleRuleMessage = iot.handleRuleMessage;
-  if (shadows !== undefined) handleServiceMessage = (message) => shadows.handleMessage(message);
+  const routes: ServiceRoute<ServiceMessage>[] = [
+    { prefixes: PROVISIONING_TOPIC_PREFIXES, handle: (m) => provisioning.handleMessage(m) },
+  ];
+  if (shadows !== undefined) {
+    routes.push({ prefixes: ['$aws/things/'], handle: (m) => shadows.handleMessage(m) });
+  }
+  handleServiceMessage = routeServiceMessages(routes);
   return { iot, broker };
 }
 

@@ -56,14 +56,17 @@ export interface RuleMessage {
 }
 
 /**
- * A device's request to an IoT Core service on `$aws/things/<thing>/...` (Device
- * Shadow `get`/`update`/`delete`, jobs), after the policy allowed it (§1.8, §1.9).
+ * A device's request to an IoT Core service after the policy allowed it: on
+ * `$aws/things/<thing>/...` from a thing (Device Shadow, jobs; §1.8, §1.9), or on
+ * the fleet-provisioning topics from a claim certificate (§1.10).
  */
 export interface ServiceMessage {
   topic: string;
   payload: Buffer;
-  /** From the verified connection, never from the topic or payload. */
-  thingName: string;
+  /** From the verified connection, never from the topic or payload; null for a claim. */
+  thingName: string | null;
+  /** The certificate the connection was made with. */
+  certificateId: string;
   clientId: string;
   qos: 0 | 1;
   /** ISO-8601 UTC. */
@@ -481,11 +484,12 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
     const rate = session.limiter.take();
     if (rate !== null) return discard(rate.code, rate.message);
 
-    if (
-      topic.startsWith('$aws/things/') &&
-      options.onServiceMessage !== undefined &&
-      session.thingName !== null
-    ) {
+    const forService =
+      (topic.startsWith('$aws/things/') && session.thingName !== null) ||
+      (session.isClaim &&
+        (topic.startsWith('$aws/certificates/') ||
+          topic.startsWith('$aws/provisioning-templates/')));
+    if (forService && options.onServiceMessage !== undefined) {
       // Requests are for the service, which answers on the response topics (§1.9).
       packet.topic = SINK_TOPIC;
       try {
@@ -493,6 +497,7 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
           topic,
           payload,
           thingName: session.thingName,
+          certificateId: session.certificateId,
           clientId: session.clientId,
           qos: packet.qos === 1 ? 1 : 0,
           receivedAt: now().toISOString(),
