@@ -1,7 +1,13 @@
 import { DomainError } from '../domain/errors.js';
 import type { CertificateStatus } from '../domain/ports.js';
 import type { CertificateRecord, IotRegistry, Page, ThingRecord } from './iot-registry.js';
-import { assertKeyParts, resolvePageLimit } from './registry-rules.js';
+import {
+  assertKeyParts,
+  decodeCursorFields,
+  encodeCursor,
+  invalidCursor,
+  resolvePageLimit,
+} from './registry-rules.js';
 
 /**
  * The registry in memory, for tests and for the local broker while the table is
@@ -59,7 +65,10 @@ export function createMemoryIotRegistry(options: { now?: () => Date } = {}): Iot
       const last = items.at(-1);
       return {
         items,
-        cursor: matching.length > limit && last ? encodeCursor(partnerId, last.thingName) : null,
+        cursor:
+          matching.length > limit && last
+            ? encodeCursor({ p: partnerId, a: last.thingName })
+            : null,
       } satisfies Page<ThingRecord>;
     },
 
@@ -121,28 +130,8 @@ function compareNewestFirst(a: CertificateRecord, b: CertificateRecord): number 
   return ka < kb ? 1 : ka > kb ? -1 : 0;
 }
 
-function encodeCursor(partnerId: string, after: string): string {
-  return Buffer.from(JSON.stringify({ p: partnerId, a: after })).toString('base64url');
-}
-
 function decodeCursor(cursor: string, partnerId: string): string {
-  const invalid = () => new DomainError('VALIDATION_FAILED', 'cursor is not valid for this list');
-  const bytes = Buffer.from(cursor, 'base64url');
-  // Node decodes base64 leniently; a cursor must round-trip exactly to be ours.
-  if (cursor.length === 0 || bytes.toString('base64url') !== cursor) throw invalid();
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(bytes.toString('utf8'));
-  } catch {
-    throw invalid();
-  }
-  if (
-    typeof parsed !== 'object' ||
-    parsed === null ||
-    (parsed as { p?: unknown }).p !== partnerId ||
-    typeof (parsed as { a?: unknown }).a !== 'string'
-  ) {
-    throw invalid();
-  }
-  return (parsed as { a: string }).a;
+  const { p, a } = decodeCursorFields(cursor);
+  if (p !== partnerId || typeof a !== 'string') throw invalidCursor();
+  return a;
 }

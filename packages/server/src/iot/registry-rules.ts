@@ -27,3 +27,30 @@ export function assertKeyParts(parts: Record<string, string>): void {
     }
   }
 }
+
+/** An opaque page cursor: base64url of a JSON object. */
+export function encodeCursor(fields: Record<string, unknown>): string {
+  return Buffer.from(JSON.stringify(fields)).toString('base64url');
+}
+
+/**
+ * The JSON object inside a cursor, or VALIDATION_FAILED. A cursor comes back from
+ * a client, so it is input like any other; callers then check every field.
+ */
+export function decodeCursorFields(cursor: string): Record<string, unknown> {
+  const bytes = Buffer.from(cursor, 'base64url');
+  // Node decodes base64 leniently; a cursor must round-trip exactly to be ours.
+  if (cursor.length === 0 || bytes.toString('base64url') !== cursor) throw invalidCursor();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    throw invalidCursor();
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalidCursor();
+  return parsed as Record<string, unknown>;
+}
+
+export function invalidCursor(): DomainError {
+  return new DomainError('VALIDATION_FAILED', 'cursor is not valid for this list');
+}

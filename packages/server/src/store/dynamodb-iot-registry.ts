@@ -7,7 +7,13 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { DomainError } from '../domain/errors.js';
 import type { CertificateRecord, IotRegistry, ThingRecord } from '../iot/iot-registry.js';
-import { assertKeyParts, resolvePageLimit } from '../iot/registry-rules.js';
+import {
+  assertKeyParts,
+  decodeCursorFields,
+  encodeCursor,
+  invalidCursor,
+  resolvePageLimit,
+} from '../iot/registry-rules.js';
 import {
   certificateIndexKey,
   certificateKey,
@@ -311,10 +317,6 @@ function toCertificate(item: Item): CertificateRecord {
   };
 }
 
-function encodeCursor(key: ThingPageKey): string {
-  return Buffer.from(JSON.stringify(key)).toString('base64url');
-}
-
 /**
  * A cursor comes back from a client, so it is input like any other: it must be
  * exactly a page key of this partner's things partition, with a table key that
@@ -322,18 +324,8 @@ function encodeCursor(key: ThingPageKey): string {
  * DynamoDB, so it can neither crash the query nor start it in another partition.
  */
 function decodeCursor(cursor: string, partition: string): ThingPageKey {
-  const invalid = () => new DomainError('VALIDATION_FAILED', 'cursor is not valid for this list');
-  const bytes = Buffer.from(cursor, 'base64url');
-  // Node decodes base64 leniently; a cursor must round-trip exactly to be ours.
-  if (cursor.length === 0 || bytes.toString('base64url') !== cursor) throw invalid();
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(bytes.toString('utf8'));
-  } catch {
-    throw invalid();
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw invalid();
-  const fields = parsed as Record<string, unknown>;
+  const invalid = invalidCursor;
+  const fields = decodeCursorFields(cursor);
   const names = Object.keys(fields).sort();
   if (names.join(',') !== 'gsi1pk,gsi1sk,pk,sk') throw invalid();
   const { pk, sk, gsi1pk, gsi1sk } = fields;
