@@ -5,6 +5,7 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
+import { queryAllOfIndexPartition } from './query-all.js';
 import { DomainError } from '../domain/errors.js';
 import type { CertificateRecord, IotRegistry, ThingRecord } from '../iot/iot-registry.js';
 import {
@@ -229,23 +230,12 @@ export function createDynamoIotRegistry(options: {
       const thing = await getItem(thingKey(thingName));
       if (!thing) return [];
       const partition = thingCertificatesPartition(String(thing.partnerId), thingName);
-      const certs: CertificateRecord[] = [];
-      let start: Item | undefined;
-      do {
-        const out = await doc.send(
-          new QueryCommand({
-            TableName,
-            IndexName: GSI1,
-            KeyConditionExpression: 'gsi1pk = :p',
-            ExpressionAttributeValues: { ':p': partition },
-            ScanIndexForward: false,
-            ...(start ? { ExclusiveStartKey: start } : {}),
-          }),
-        );
-        for (const item of out.Items ?? []) certs.push(toCertificate(item));
-        start = out.LastEvaluatedKey;
-      } while (start !== undefined);
-      return certs;
+      const items = await queryAllOfIndexPartition(doc, {
+        tableName: TableName,
+        partition,
+        newestFirst: true,
+      });
+      return items.map(toCertificate);
     },
 
     async setCertificateStatus(certificateId, status) {

@@ -1,14 +1,10 @@
-import {
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  type DynamoDBDocumentClient,
-} from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { queryAllOfIndexPartition } from './query-all.js';
 import { DomainError } from '../domain/errors.js';
 import type { ShadowDocument } from '../iot/local/shadow/shadow-document.js';
 import type { ShadowRecord, ShadowStore } from '../iot/local/shadow/shadow-store.js';
 import { assertKeyParts } from '../iot/registry-rules.js';
-import { GSI1, shadowIndexKey, shadowKey, thingShadowsPartition } from './keys.js';
+import { shadowIndexKey, shadowKey, thingShadowsPartition } from './keys.js';
 import { TTL_ATTRIBUTE } from './table.js';
 
 type Item = Record<string, unknown>;
@@ -96,22 +92,11 @@ export function createDynamoShadowStore(options: {
     },
 
     async listNamedShadows(partnerId, thingName) {
-      const names: string[] = [];
-      let start: Item | undefined;
-      do {
-        const out = await doc.send(
-          new QueryCommand({
-            TableName,
-            IndexName: GSI1,
-            KeyConditionExpression: 'gsi1pk = :p',
-            ExpressionAttributeValues: { ':p': thingShadowsPartition(partnerId, thingName) },
-            ...(start ? { ExclusiveStartKey: start } : {}),
-          }),
-        );
-        for (const item of out.Items ?? []) names.push(String(item.gsi1sk));
-        start = out.LastEvaluatedKey;
-      } while (start !== undefined);
-      return names;
+      const items = await queryAllOfIndexPartition(doc, {
+        tableName: TableName,
+        partition: thingShadowsPartition(partnerId, thingName),
+      });
+      return items.map((item) => String(item.gsi1sk));
     },
   };
 }
