@@ -12,7 +12,8 @@
  * The current date has no year: it is the first date after the previous
  * period's end with that month and day.
  */
-import { u16le } from '../support/bytes.js';
+import type { NamedValue, Unit } from '../../types.js';
+import { requireLength, u16le } from '../support/bytes.js';
 import { formatDate, isValidDate, packedDate16 } from '../support/dates.js';
 
 export interface TechemHead {
@@ -60,5 +61,26 @@ export function readTechemEnergy(p: Uint8Array): {
     previousDate: formatDate(previous.year, previous.month, previous.day),
     previous: u16le(p, 3) + (p[5]! << 16),
     current: u16le(p, 7) + (p[9]! << 16),
+  };
+}
+
+/**
+ * The named values of a Techem heat meter telegram: both meters count whole
+ * units of their own (kWh for compact V, MJ for vario 4), scaled here into
+ * `unit` by `factor`.
+ */
+export function techemEnergyValues(
+  p: Uint8Array,
+  what: string,
+  unit: Unit,
+  factor: number,
+): Record<string, NamedValue> {
+  requireLength(p, 10, what);
+  const e = readTechemEnergy(p);
+  return {
+    totalEnergy: { value: (e.previous + e.current) * factor, unit },
+    currentEnergy: { value: e.current * factor, unit },
+    previousEnergy: { value: e.previous * factor, unit },
+    previousDate: { value: e.previousDate, unit: '' },
   };
 }

@@ -5,8 +5,7 @@
  * their sum. p[1..2] is the previous period's end date (techem-common.ts).
  */
 import type { Driver, DriverInput, MeterAddress, NamedValue } from '../../types.js';
-import { requireLength } from '../support/bytes.js';
-import { readTechemEnergy } from './techem-common.js';
+import { techemEnergyValues } from './techem-common.js';
 
 export const techemCompact5Driver: Driver = {
   name: 'techem-compact5',
@@ -19,14 +18,6 @@ export const techemCompact5Driver: Driver = {
     );
   },
   decode(input: DriverInput): Record<string, NamedValue> {
-    const p = input.frame.payload;
-    requireLength(p, 10, 'a Techem compact V telegram');
-    const e = readTechemEnergy(p);
-    return {
-      totalEnergy: { value: (e.previous + e.current) * 1000, unit: 'Wh' },
-      currentEnergy: { value: e.current * 1000, unit: 'Wh' },
-      previousEnergy: { value: e.previous * 1000, unit: 'Wh' },
-      previousDate: { value: e.previousDate, unit: '' },
-    };
+    return techemEnergyValues(input.frame.payload, 'a Techem compact V telegram', 'Wh', 1000);
   },
 };

@@ -4,8 +4,7 @@
  * with the energies in MJ.
  */
 import type { Driver, DriverInput, MeterAddress, NamedValue } from '../../types.js';
-import { requireLength } from '../support/bytes.js';
-import { readTechemEnergy } from './techem-common.js';
+import { techemEnergyValues } from './techem-common.js';
 
 export const techemVario451Driver: Driver = {
   name: 'techem-vario451',
@@ -14,14 +13,6 @@ export const techemVario451Driver: Driver = {
     return meter.manufacturer === 'TCH' && meter.deviceType === 0xc3 && payloadCi === 0xa2;
   },
   decode(input: DriverInput): Record<string, NamedValue> {
-    const p = input.frame.payload;
-    requireLength(p, 10, 'a Techem vario 4 telegram');
-    const e = readTechemEnergy(p);
-    return {
-      totalEnergy: { value: (e.previous + e.current) * 1e6, unit: 'J' },
-      currentEnergy: { value: e.current * 1e6, unit: 'J' },
-      previousEnergy: { value: e.previous * 1e6, unit: 'J' },
-      previousDate: { value: e.previousDate, unit: '' },
-    };
+    return techemEnergyValues(input.frame.payload, 'a Techem vario 4 telegram', 'J', 1e6);
   },
 };
