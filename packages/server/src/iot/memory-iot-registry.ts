@@ -6,6 +6,7 @@ import {
   decodeCursorFields,
   encodeCursor,
   invalidCursor,
+  newThingRecord,
   resolvePageLimit,
 } from './registry-rules.js';
 
@@ -22,22 +23,10 @@ export function createMemoryIotRegistry(options: { now?: () => Date } = {}): Iot
 
   return {
     async createThing(input) {
-      assertKeyParts({
-        thingName: input.thingName,
-        partnerId: input.partnerId,
-        organisationId: input.organisationId,
-      });
+      const thing = newThingRecord(input);
       if (things.has(input.thingName)) {
         throw new DomainError('CONFLICT', `thing ${input.thingName} already exists`);
       }
-      const thing: ThingRecord = {
-        thingName: input.thingName,
-        partnerId: input.partnerId,
-        organisationId: input.organisationId,
-        createdAt: input.createdAt,
-        lastConnectedAt: null,
-        version: 1,
-      };
       things.set(thing.thingName, thing);
       return { ...thing };
     },

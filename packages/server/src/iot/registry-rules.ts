@@ -1,4 +1,5 @@
 import { DomainError } from '../domain/errors.js';
+import type { ThingRecord } from './iot-registry.js';
 
 /** Page size when the caller names none, and the most one page may hold. */
 export const DEFAULT_PAGE_LIMIT = 50;
@@ -53,4 +54,23 @@ export function decodeCursorFields(cursor: string): Record<string, unknown> {
 
 export function invalidCursor(): DomainError {
   return new DomainError('VALIDATION_FAILED', 'cursor is not valid for this list');
+}
+
+/** A thing as both adapters first store it: its ids checked, never connected, version 1. */
+export function newThingRecord(
+  input: Omit<ThingRecord, 'version' | 'lastConnectedAt'>,
+): ThingRecord {
+  assertKeyParts({
+    thingName: input.thingName,
+    partnerId: input.partnerId,
+    organisationId: input.organisationId,
+  });
+  return {
+    thingName: input.thingName,
+    partnerId: input.partnerId,
+    organisationId: input.organisationId,
+    createdAt: input.createdAt,
+    lastConnectedAt: null,
+    version: 1,
+  };
 }

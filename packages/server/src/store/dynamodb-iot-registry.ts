@@ -13,6 +13,7 @@ import {
   decodeCursorFields,
   encodeCursor,
   invalidCursor,
+  newThingRecord,
   resolvePageLimit,
 } from '../iot/registry-rules.js';
 import {
@@ -61,19 +62,7 @@ export function createDynamoIotRegistry(options: {
 
   return {
     async createThing(input) {
-      assertKeyParts({
-        thingName: input.thingName,
-        partnerId: input.partnerId,
-        organisationId: input.organisationId,
-      });
-      const thing: ThingRecord = {
-        thingName: input.thingName,
-        partnerId: input.partnerId,
-        organisationId: input.organisationId,
-        createdAt: input.createdAt,
-        lastConnectedAt: null,
-        version: 1,
-      };
+      const thing = newThingRecord(input);
       try {
         await doc.send(
           new PutCommand({
