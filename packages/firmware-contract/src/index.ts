@@ -40,3 +40,12 @@ export type {
   ValidationIssue,
   VendorGatewayEvent,
 } from './types.js';
+export {
+  capturePayload,
+  formatCaptureLine,
+  isBase64Payload,
+  parseCaptureLine,
+  payloadBytes,
+  type CaptureLine,
+  type CaptureParseResult,
+} from './capture.js';
