@@ -6,6 +6,7 @@ export {
   type BrokerEvent,
   type BrokerEventCode,
   type BrokerEventOutcome,
+  type DisconnectReason,
   type LocalBroker,
   type LocalBrokerOptions,
   type RuleMessage,

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import type { AddressInfo, Socket } from 'node:net';
 import { createServer, type TLSSocket } from 'node:tls';
@@ -9,7 +10,9 @@ import {
   type PublishPacket,
   type Subscription,
 } from 'aedes';
+import { capturePayload, type CaptureLine } from '@zaehlwerk/firmware-contract';
 import type { IotRegistry } from '../../iot-registry.js';
+import { monitorCaptureTopic, parseMonitorDisconnectTopic } from '../monitor/monitor-topics.js';
 import type { CertificateAuthority } from '../pki/index.js';
 import { verifyClientCertificate } from '../pki/index.js';
 import {
@@ -28,6 +31,7 @@ import {
   gatewayPolicy,
   IOT_CORE_LIMITS,
   isAllowed,
+  monitorPolicy,
   negotiateKeepAlive,
   type ArnScope,
   type IotAction,
@@ -72,6 +76,20 @@ export interface ServiceMessage {
   /** ISO-8601 UTC. */
   receivedAt: string;
 }
+
+/**
+ * Why a connection ended, as IoT Core names it in the `disconnectReason` of its
+ * lifecycle event (IOT-CORE.md §1.4).
+ */
+export type DisconnectReason =
+  | 'CLIENT_INITIATED_DISCONNECT'
+  | 'API_INITIATED_DISCONNECT'
+  | 'DUPLICATE_CLIENTID'
+  | 'MQTT_KEEP_ALIVE_TIMEOUT'
+  | 'AUTHORIZATION_FAILURE'
+  | 'CLIENT_ERROR'
+  | 'SERVER_ERROR'
+  | 'CONNECTION_LOST';
 
 /** Why the broker refused, dropped or cut something; stable, for logs and tests. */
 export type BrokerEventCode =
@@ -137,6 +155,12 @@ export interface LocalBrokerOptions {
   onServiceMessage?: (message: ServiceMessage) => Promise<void> | void;
   /** Every refusal, disconnect and drop, with the reason; IoT Core logs these to CloudWatch. */
   onEvent?: (event: BrokerEvent) => void;
+  /**
+   * Every publish a device (gateway or claim) made, accepted or refused, as a
+   * capture line: for `zw-server start --mqtt-capture FILE`. Monitors get the
+   * same lines on their topics without it.
+   */
+  onCapture?: (line: CaptureLine) => void;
   /** IoT Core refuses connections without SNI (§1.1); default true. */
   requireSni?: boolean;
   /** Clock for `recordConnection`, `receivedAt` and certificate validity. */
@@ -149,6 +173,8 @@ export interface BrokerConnection {
   thingName: string | null;
   certificateId: string;
   isClaim: boolean;
+  /** The emulator's cloud-side observer (monitor certificate). */
+  isMonitor: boolean;
   /** The keep-alive the broker enforces after IoT Core's adjustment (§1.3). */
   keepAliveSeconds: number;
   connectedAt: string;
@@ -166,7 +192,7 @@ export interface LocalBroker {
    * Closes the open connection of a thing, as `DeleteConnection` does after a
    * certificate was revoked (§1.4, §1.12). False when it was not connected.
    */
-  closeConnection(thingName: string): Promise<boolean>;
+  closeConnection(thingName: string, reason?: DisconnectReason): Promise<boolean>;
   /**
    * Publishes as IoT Core's own services do (shadow and provisioning responses):
    * no client policy applies to the sender, each subscriber still needs iot:Receive.
@@ -195,6 +221,7 @@ interface Session {
   thingName: string | null;
   certificateId: string;
   isClaim: boolean;
+  isMonitor: boolean;
   policies: PolicyDocument[];
   variables: PolicyVariables;
   keepAlive: KeepAlive;
@@ -234,6 +261,7 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
   const claimPolicies = [
     claimPolicy({ ...scope, templateName: options.provisioningTemplateName ?? DEFAULT_TEMPLATE }),
   ];
+  const monitorPolicies = [monitorPolicy(scope)];
   const emit = (event: BrokerEvent) => options.onEvent?.(event);
 
   const pending = new WeakMap<Client, PendingConnect>();
@@ -241,6 +269,11 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
   /** Subscription objects of a SUBSCRIBE with too many filters (see watchSubscribePackets). */
   const oversizedSubscribes = new WeakSet<object>();
   const open = new Map<string, Client>();
+  /** Why each connection is about to end, set where the broker or the client ends it. */
+  const endings = new WeakMap<Client, DisconnectReason>();
+  /** Per client id, as IoT Core's `versionNumber` of lifecycle events. */
+  const presenceVersions = new Map<string, number>();
+  let monitorsConnected = 0;
 
   const allowed = (
     session: Session,
@@ -283,7 +316,12 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
       throw new Refusal('CERTIFICATE_REVOKED', `certificate ${certificateId} is revoked`);
 
     // The certificate's OU and the registry must both say gateway; either saying claim restricts it.
-    const isClaim = record.isClaim || verified.value.isClaim;
+    // A monitor's OU only counts for a certificate registered as neither claim nor gateway.
+    const isMonitor = verified.value.isMonitor;
+    if (isMonitor && (record.isClaim || record.thingName !== null)) {
+      throw new Refusal('NOT_AUTHORIZED', `monitor certificate ${certificateId} is misregistered`);
+    }
+    const isClaim = !isMonitor && (record.isClaim || verified.value.isClaim);
     let attached: string[] = [];
     if (!isClaim && record.thingName !== null) {
       const thingName = record.thingName;
@@ -302,7 +340,8 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
       thingName: isClaim ? null : (variables['iot:Connection.Thing.ThingName'] ?? null),
       certificateId,
       isClaim,
-      policies: isClaim ? claimPolicies : gatewayPolicies,
+      isMonitor,
+      policies: isMonitor ? monitorPolicies : isClaim ? claimPolicies : gatewayPolicies,
       variables,
       keepAlive: connect.keepAlive,
       limiter: createRateLimiter({ perSecond: IOT_CORE_LIMITS.maxPublishesPerSecond }),
@@ -315,8 +354,8 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
     if (!isAllowed(session.policies, { action: 'iot:Connect', resource: connectArn, variables })) {
       throw new Refusal(
         'NOT_AUTHORIZED',
-        isClaim
-          ? `claim certificate may not connect as ${clientId}`
+        isClaim || isMonitor
+          ? `${isClaim ? 'claim' : 'monitor'} certificate may not connect as ${clientId}`
           : `certificate ${certificateId} is attached to ${record.thingName ?? 'no thing'}, not to client id ${clientId}`,
       );
     }
@@ -367,6 +406,9 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
       admit(client, connect).then(
         (session) => {
           sessions.set(client, session);
+          const previous = open.get(session.clientId);
+          // aedes closes the older connection of the same id once this one is admitted (§1.4).
+          if (previous !== undefined) endings.set(previous, 'DUPLICATE_CLIENTID');
           done(null, true);
         },
         (error: unknown) => {
@@ -391,7 +433,7 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
       if (client === null) return callback(null);
       const session = sessions.get(client);
       if (session === undefined) return callback(new Error('publish before an accepted CONNECT'));
-      settle(authorizePublish(session, packet), callback);
+      settle(observePublish(session, packet), callback);
     },
 
     authorizeSubscribe(client, subscription, callback) {
@@ -425,6 +467,8 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
   function watchSubscribePackets(client: Client): void {
     const parser = (client as unknown as { _parser?: EventEmitter })._parser;
     parser?.prependListener('packet', (packet: { cmd: string; subscriptions?: object[] }) => {
+      // The lifecycle event tells a DISCONNECT packet from a lost connection (§1.4).
+      if (packet.cmd === 'disconnect') endings.set(client, 'CLIENT_INITIATED_DISCONNECT');
       if (packet.cmd !== 'subscribe' || packet.subscriptions === undefined) return;
       const violation = checkFiltersPerSubscribe(packet.subscriptions.length);
       if (violation === null) return;
@@ -438,15 +482,86 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
     });
   }
 
-  async function authorizePublish(session: Session, packet: PublishPacket): Promise<void> {
+  /**
+   * Decides on a publish and, for devices, reports it as a capture line to the
+   * monitors and `onCapture`, with the outcome. The line is built only when
+   * someone is listening: most brokers run without a monitor.
+   */
+  async function observePublish(session: Session, packet: PublishPacket): Promise<void> {
+    const watched =
+      !session.isMonitor && (monitorsConnected > 0 || options.onCapture !== undefined);
+    if (!watched) return authorizePublish(session, packet);
+    const original = {
+      topic: packet.topic,
+      payload: typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload,
+      qos: packet.qos,
+      retain: packet.retain,
+    };
+    const receivedAt = now().toISOString();
+    const report = (reason: string | null) =>
+      captureLine(session, {
+        topic: original.topic,
+        payload: capturePayload(original.payload),
+        qos: original.qos,
+        receivedAt,
+        retain: original.retain,
+        clientId: session.clientId,
+        outcome: reason === null ? 'accepted' : 'refused',
+        ...(reason === null ? {} : { reason }),
+      });
+    let dropped: string | null = null;
+    try {
+      await authorizePublish(session, packet, (reason) => {
+        dropped = reason;
+      });
+    } catch (error) {
+      report(error instanceof Error ? error.message : String(error));
+      throw error;
+    }
+    report(dropped);
+  }
+
+  function captureLine(session: Session, line: CaptureLine): void {
+    options.onCapture?.(line);
+    if (monitorsConnected === 0) return;
+    broker.publish(
+      {
+        cmd: 'publish',
+        topic: monitorCaptureTopic(session.thingName ?? session.clientId),
+        payload: Buffer.from(JSON.stringify(line)),
+        qos: 1,
+        retain: false,
+        dup: false,
+      },
+      () => undefined,
+    );
+  }
+
+  async function authorizePublish(
+    session: Session,
+    packet: PublishPacket,
+    onDropped?: (reason: string) => void,
+  ): Promise<void> {
     const { topic } = packet;
     const payload =
       typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
     const disconnect = (code: BrokerEventCode, message: string) => {
       emit({ outcome: 'disconnected', code, clientId: session.clientId, message });
+      const client = open.get(session.clientId);
+      if (client !== undefined && sessions.get(client) === session) {
+        endings.set(
+          client,
+          code === 'NOT_AUTHORIZED'
+            ? 'AUTHORIZATION_FAILURE'
+            : code === 'RULE_HANDLER_FAILED'
+              ? 'SERVER_ERROR'
+              : 'CLIENT_ERROR',
+        );
+      }
       return new Error(message);
     };
     const discard = (code: BrokerEventCode, message: string) => {
+      onDropped?.(`${code}: ${message}`);
       emit({ outcome: 'dropped', code, clientId: session.clientId, message });
       // QoS 0 towards aedes: no PUBACK/PUBREC is written; the sink has no subscribers.
       packet.qos = 0;
@@ -483,6 +598,8 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
     // discarded". No PUBACK either, so a QoS 1 sender keeps the message and retries.
     const rate = session.limiter.take();
     if (rate !== null) return discard(rate.code, rate.message);
+
+    if (session.isMonitor) return monitorRequest(session, topic, payload, packet);
 
     const forService =
       (topic.startsWith('$aws/things/') && session.thingName !== null) ||
@@ -545,6 +662,88 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
     }
   }
 
+  /**
+   * A monitor's publish: shadow requests for any thing go to the service as the
+   * thing's own would (the policy allowed them), a disconnect request cuts the
+   * gateway's connection. Nothing of it reaches other subscribers directly.
+   */
+  async function monitorRequest(
+    session: Session,
+    topic: string,
+    payload: Buffer,
+    packet: PublishPacket,
+  ): Promise<void> {
+    packet.topic = SINK_TOPIC;
+    const thingName = topic.startsWith('$aws/things/') ? (topic.split('/')[2] ?? '') : null;
+    if (thingName !== null && options.onServiceMessage !== undefined) {
+      try {
+        await options.onServiceMessage({
+          topic,
+          payload,
+          thingName,
+          certificateId: session.certificateId,
+          clientId: session.clientId,
+          qos: packet.qos === 1 ? 1 : 0,
+          receivedAt: now().toISOString(),
+        });
+      } catch (error) {
+        emit({
+          outcome: 'dropped',
+          code: 'SERVICE_HANDLER_FAILED',
+          clientId: session.clientId,
+          message: `service for ${topic} failed: ${String(error)}`,
+        });
+      }
+      return;
+    }
+    const target = parseMonitorDisconnectTopic(topic);
+    if (target !== null) await closeThing(target, 'API_INITIATED_DISCONNECT');
+  }
+
+  async function closeThing(thingName: string, reason: DisconnectReason): Promise<boolean> {
+    const client = open.get(thingName);
+    if (client === undefined || sessions.get(client)?.thingName !== thingName) return false;
+    endings.set(client, reason);
+    await new Promise<void>((resolve) => client.close(() => resolve()));
+    return true;
+  }
+
+  /**
+   * IoT Core's lifecycle events (§1.4) on `$aws/events/presence/…/<clientId>`,
+   * for accepted connections only, as AWS sends them.
+   */
+  function publishPresence(client: Client, session: Session, connected: boolean): void {
+    if (broker.closed) return;
+    const versionNumber = presenceVersions.get(session.clientId) ?? 0;
+    if (connected) presenceVersions.set(session.clientId, versionNumber + 1);
+    const reason = endings.get(client) ?? 'CONNECTION_LOST';
+    const event = {
+      clientId: session.clientId,
+      timestamp: now().getTime(),
+      eventType: connected ? 'connected' : 'disconnected',
+      sessionIdentifier: sessionIds.get(session) ?? '',
+      principalIdentifier: session.certificateId,
+      ...(connected
+        ? { ipAddress: remoteAddress(client) }
+        : {
+            clientInitiatedDisconnect: reason === 'CLIENT_INITIATED_DISCONNECT',
+            disconnectReason: reason,
+          }),
+      versionNumber: connected ? versionNumber : Math.max(0, versionNumber - 1),
+    };
+    broker.publish(
+      {
+        cmd: 'publish',
+        topic: `$aws/events/presence/${connected ? 'connected' : 'disconnected'}/${session.clientId}`,
+        payload: Buffer.from(JSON.stringify(event)),
+        qos: 1,
+        retain: false,
+        dup: false,
+      },
+      () => undefined,
+    );
+  }
+
   function refuseFilter(
     session: Session,
     subscription: Subscription,
@@ -604,12 +803,25 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
     return packet;
   }
 
+  const sessionIds = new WeakMap<Session, string>();
   broker.on('client', (client) => {
     open.set(client.id, client);
+    const session = sessions.get(client);
+    if (session === undefined) return;
+    sessionIds.set(session, randomUUID());
+    if (session.isMonitor) monitorsConnected += 1;
+    publishPresence(client, session, true);
   });
   broker.on('clientDisconnect', (client) => {
     // After a takeover the new client is registered under the same id; keep it.
     if (open.get(client.id) === client) open.delete(client.id);
+    const session = sessions.get(client);
+    if (session === undefined) return;
+    if (session.isMonitor) monitorsConnected -= 1;
+    publishPresence(client, session, false);
+  });
+  broker.on('keepaliveTimeout', (client) => {
+    endings.set(client, 'MQTT_KEEP_ALIVE_TIMEOUT');
   });
   broker.on('unsubscribe', (filters, client) => {
     const session = sessions.get(client);
@@ -680,17 +892,15 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
             thingName: session.thingName,
             certificateId: session.certificateId,
             isClaim: session.isClaim,
+            isMonitor: session.isMonitor,
             keepAliveSeconds: session.keepAlive.seconds,
             connectedAt: session.connectedAt,
           },
         ];
       }),
 
-    async closeConnection(thingName) {
-      const client = open.get(thingName);
-      if (client === undefined || sessions.get(client)?.thingName !== thingName) return false;
-      await new Promise<void>((resolve) => client.close(() => resolve()));
-      return true;
+    closeConnection(thingName, reason = 'API_INITIATED_DISCONNECT') {
+      return closeThing(thingName, reason);
     },
 
     publish(topic, payload, publishOptions = {}) {
@@ -732,4 +942,9 @@ async function lookup<T>(read: () => Promise<T>): Promise<T> {
       SERVER_UNAVAILABLE,
     );
   }
+}
+
+function remoteAddress(client: Client): string {
+  const socket = client.conn as Partial<Socket>;
+  return typeof socket.remoteAddress === 'string' ? socket.remoteAddress : '';
 }

@@ -5,6 +5,8 @@ import {
   CA_COMMON_NAME,
   claimCommonName,
   CLAIM_ORGANIZATIONAL_UNIT,
+  monitorCommonName,
+  MONITOR_ORGANIZATIONAL_UNIT,
   subjectAltNames,
 } from './certificate-names.js';
 import { checkGatewayCsr } from './gateway-csr.js';
@@ -24,6 +26,7 @@ import { x509 } from './x509.js';
 const CA_VALIDITY_YEARS = 10;
 const DEFAULT_GATEWAY_VALIDITY_DAYS = 365;
 const DEFAULT_CLAIM_VALIDITY_DAYS = 365;
+const DEFAULT_MONITOR_VALIDITY_DAYS = 90;
 /** 397 days: the longest lifetime some TLS clients accept for a server certificate. */
 const DEFAULT_SERVER_VALIDITY_DAYS = 397;
 export const DEFAULT_SERVER_HOSTNAMES: readonly string[] = Object.freeze([
@@ -65,6 +68,11 @@ export interface CertificateAuthority {
   /** A fleet-provisioning claim certificate, `CN=claim-<partnerId>`, marked by its OU. */
   issueClaimCertificate(
     partnerId: string,
+    options?: { validityDays?: number },
+  ): Promise<IssuedCertificateWithKey>;
+  /** A monitor certificate (the live checker's), `CN=zw-monitor-<name>`, marked by its OU. */
+  issueMonitorCertificate(
+    name: string,
     options?: { validityDays?: number },
   ): Promise<IssuedCertificateWithKey>;
 }
@@ -156,6 +164,14 @@ async function openCertificateAuthority(
       return issueWithNewKey(issuer, {
         subject: [{ OU: [CLAIM_ORGANIZATIONAL_UNIT] }, { CN: [claimCommonName(partnerId)] }],
         validityDays: options.validityDays ?? DEFAULT_CLAIM_VALIDITY_DAYS,
+        extensions: endEntityExtensions(clientAuth),
+      });
+    },
+
+    async issueMonitorCertificate(name, options = {}) {
+      return issueWithNewKey(issuer, {
+        subject: [{ OU: [MONITOR_ORGANIZATIONAL_UNIT] }, { CN: [monitorCommonName(name)] }],
+        validityDays: options.validityDays ?? DEFAULT_MONITOR_VALIDITY_DAYS,
         extensions: endEntityExtensions(clientAuth),
       });
     },

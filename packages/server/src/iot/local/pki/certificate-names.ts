@@ -14,6 +14,17 @@ export const CA_COMMON_NAME = 'Zählwerk local IoT CA';
 export const CLAIM_ORGANIZATIONAL_UNIT = 'zw-provisioning-claim';
 
 /**
+ * OU that marks a monitor certificate: the cloud-side observer of the
+ * emulator (the live conformance checker). Like the claim OU, only the CA
+ * writes it. A monitor may watch any gateway, cut its connection and write its
+ * shadow, which is what the cloud side can do on IoT Core too.
+ */
+export const MONITOR_ORGANIZATIONAL_UNIT = 'zw-emulator-monitor';
+
+/** Every monitor's client id and CN start so; the monitor policy allows nothing else. */
+export const MONITOR_CLIENT_ID_PREFIX = 'zw-monitor-';
+
+/**
  * IoT Core's thing-name charset, capped at 64 characters: the thing name is
  * the certificate's CN, and X.520 bounds a CN at 64 (ub-common-name), which
  * openssl enforces when it builds names. Contract clause C1 asks for ≤ 64 too.
@@ -44,6 +55,16 @@ export function claimCommonName(partnerId: string): string {
     );
   }
   return `claim-${partnerId}`;
+}
+
+export function monitorCommonName(name: string): string {
+  if (!/^[A-Za-z0-9_-]{1,52}$/.test(name)) {
+    throw new PkiError(
+      'MONITOR_NAME_INVALID',
+      `Monitor name "${name}" must be 1 to 52 characters of A-Z a-z 0-9 _ -.`,
+    );
+  }
+  return `${MONITOR_CLIENT_ID_PREFIX}${name}`;
 }
 
 /** Sorts host names into the SAN entry types TLS clients compare them against. */

@@ -7,7 +7,11 @@ export {
   type IssuedCertificateWithKey,
 } from './certificate-authority.js';
 export { certificateIdOf } from './certificate-id.js';
-export { CLAIM_ORGANIZATIONAL_UNIT } from './certificate-names.js';
+export {
+  CLAIM_ORGANIZATIONAL_UNIT,
+  MONITOR_CLIENT_ID_PREFIX,
+  MONITOR_ORGANIZATIONAL_UNIT,
+} from './certificate-names.js';
 export type { SignedCertificate } from './issue-certificate.js';
 export { isPkiError, PKI_ERROR_CODES, PkiError, type PkiErrorCode } from './pki-error.js';
 export {

@@ -33,6 +33,7 @@ describe('mutual TLS between the broker endpoint and a gateway', async () => {
         certificateId: signed.certificateId,
         commonName: 'gw-2000',
         isClaim: false,
+        isMonitor: false,
         notAfter: signed.notAfter,
       },
     });

@@ -16,6 +16,7 @@ export const PKI_ERROR_CODES = [
   'CN_MISMATCH',
   'THING_NAME_INVALID',
   'PARTNER_ID_INVALID',
+  'MONITOR_NAME_INVALID',
   'VALIDITY_INVALID',
   'HOSTNAME_INVALID',
   /** Only one of the CA's two files exists; regenerating would orphan every issued certificate. */

@@ -26,6 +26,7 @@ describe('verifyClientCertificate', () => {
         certificateId: signed.certificateId,
         commonName: 'gw-1000',
         isClaim: false,
+        isMonitor: false,
         notAfter: signed.notAfter,
       },
     };
@@ -41,6 +42,22 @@ describe('verifyClientCertificate', () => {
     const lookalike = await gatewayCertificate('claim-acme');
     const other = await verifyClientCertificate(lookalike.certificatePem, trust);
     expect(other).toMatchObject({ ok: true, value: { commonName: 'claim-acme', isClaim: false } });
+  });
+
+  it('tells a monitor certificate apart by its OU, not by a monitor-like thing name', async () => {
+    const monitor = await ca.issueMonitorCertificate('lab');
+    expect(await verifyClientCertificate(monitor.certificatePem, trust)).toMatchObject({
+      ok: true,
+      value: { commonName: 'zw-monitor-lab', isMonitor: true, isClaim: false },
+    });
+    const lookalike = await gatewayCertificate('zw-monitor-lab');
+    expect(await verifyClientCertificate(lookalike.certificatePem, trust)).toMatchObject({
+      ok: true,
+      value: { commonName: 'zw-monitor-lab', isMonitor: false },
+    });
+    await expect(ca.issueMonitorCertificate('no/slash')).rejects.toMatchObject({
+      code: 'MONITOR_NAME_INVALID',
+    });
   });
 
   it('refuses a certificate from another CA, even one with the same name', async () => {

@@ -1,5 +1,5 @@
 import { certificateIdOf } from './certificate-id.js';
-import { CLAIM_ORGANIZATIONAL_UNIT } from './certificate-names.js';
+import { CLAIM_ORGANIZATIONAL_UNIT, MONITOR_ORGANIZATIONAL_UNIT } from './certificate-names.js';
 import { x509 } from './x509.js';
 
 /**
@@ -14,6 +14,8 @@ export interface VerifiedClientCertificate {
   commonName: string;
   /** A fleet-provisioning claim certificate: it may only use the provisioning topics. */
   isClaim: boolean;
+  /** The emulator's cloud-side observer (live conformance checker). */
+  isMonitor: boolean;
   /** ISO-8601 UTC. */
   notAfter: string;
 }
@@ -74,6 +76,7 @@ export async function verifyClientCertificate(
       certificateId,
       commonName: certificate.subjectName.getField('CN')[0] ?? '',
       isClaim: certificate.subjectName.getField('OU').includes(CLAIM_ORGANIZATIONAL_UNIT),
+      isMonitor: certificate.subjectName.getField('OU').includes(MONITOR_ORGANIZATIONAL_UNIT),
       notAfter: certificate.notAfter.toISOString(),
     },
   };

@@ -9,6 +9,7 @@ export {
   type PolicyDecision,
 } from './evaluate-policy.js';
 export { claimPolicy, gatewayPolicy } from './gateway-policies.js';
+export { monitorPolicy } from './monitor-policy.js';
 export {
   checkClientId,
   checkFiltersPerSubscribe,
