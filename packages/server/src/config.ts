@@ -26,6 +26,8 @@ export const ConfigSchema = Type.Object(
     mqttHost: Type.String({ minLength: 1, default: '127.0.0.1' }),
     /** 8883 as on AWS IoT Core; 0 picks a free one. */
     mqttPort: Type.Integer({ minimum: 0, maximum: 65535, default: 8883 }),
+    /** Append every gateway publish to this file in the firmware contract's capture format. */
+    mqttCapture: Type.Optional(Type.String({ minLength: 1 })),
   },
   { additionalProperties: false },
 );
@@ -80,6 +82,13 @@ export const SETTINGS: readonly Setting[] = [
     flag: 'mqtt-port',
     env: 'ZW_MQTT_PORT',
     description: 'port of the local IoT Core (0: any free port)',
+  },
+  {
+    key: 'mqttCapture',
+    flag: 'mqtt-capture',
+    env: 'ZW_MQTT_CAPTURE',
+    description:
+      'append every gateway publish to this file (capture format, for zw-contract check)',
   },
 ];
 

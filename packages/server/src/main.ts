@@ -1,4 +1,7 @@
+import { once } from 'node:events';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
+import { formatCaptureLine } from '@zaehlwerk/firmware-contract';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import type { Config } from './config.js';
@@ -11,6 +14,7 @@ import {
   loadOrCreateCertificateAuthority,
 } from './iot/local/pki/index.js';
 import { createShadowService } from './iot/local/shadow/index.js';
+import { createContractGate } from './ingest/contract-gate.js';
 import { createDynamoClients, type DynamoClients } from './store/dynamodb-client.js';
 import { createDynamoIotRegistry } from './store/dynamodb-iot-registry.js';
 import { createDynamoShadowStore } from './store/dynamodb-shadow-store.js';
@@ -58,10 +62,15 @@ export async function startPlatform(config: Config): Promise<Platform> {
 
   let app: FastifyInstance | undefined;
   let broker: LocalBroker | undefined;
+  let capture: WriteStream | undefined;
   const stop = async () => {
     // The broker first: its rule handler may still be writing through the clients below,
     // and gateways should see the endpoint go away before the API does.
     await broker?.close();
+    if (capture !== undefined) {
+      capture.end();
+      await once(capture, 'close').catch(() => undefined);
+    }
     await app?.close();
     dynamo.client.destroy();
     await embedded?.close();
@@ -80,6 +89,11 @@ export async function startPlatform(config: Config): Promise<Platform> {
       caCertificatePem: ca.caCertificatePem,
     });
     const log = app.log;
+    if (config.mqttCapture !== undefined) {
+      capture = createWriteStream(config.mqttCapture, { flags: 'a' });
+      await once(capture, 'open');
+    }
+    const captureFile = capture;
     const registry = createDynamoIotRegistry({ doc: dynamo.doc, tableName: config.table });
     const started = await startLocalIotCore({
       registry,
@@ -96,6 +110,9 @@ export async function startPlatform(config: Config): Promise<Platform> {
       host: config.mqttHost,
       hostnames: serverHostnames(config.mqttHost),
       onEvent: (event) => log.info({ event }, `IoT Core: ${event.outcome} ${event.code}`),
+      ...(captureFile === undefined
+        ? {}
+        : { onCapture: (line) => captureFile.write(`${formatCaptureLine(line)}\n`) }),
     }).catch((err: unknown) => {
       throw (err as NodeJS.ErrnoException).code === 'EADDRINUSE'
         ? new Error(
@@ -107,6 +124,14 @@ export async function startPlatform(config: Config): Promise<Platform> {
     });
     broker = started.broker;
     iot = started.iot;
+    // Until readings are stored (the ingest pipeline), batches that keep the contract are
+    // acknowledged here and those that break it are answered on the gateway's errors topic.
+    const gate = createContractGate({
+      publish: (topic, payload) => started.iot.publish(topic, payload),
+      onBatch: async () => undefined,
+      log,
+    });
+    iot.onTelegramBatch(gate.handle);
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {
     await stop().catch(() => undefined);

@@ -123,6 +123,52 @@ describe('startPlatform', () => {
     }
   });
 
+  it('answers a batch that breaks the contract on the errors topic, and captures every publish', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'zw-capture-'));
+    dirs.push(dir);
+    const captureFile = join(dir, 'broker.jsonl');
+    const platform = await startPlatform(
+      parseConfig([...FREE_PORTS, '--mqtt-capture', captureFile], {}),
+    );
+    try {
+      const { csrPem, privateKeyPem } = await makeGatewayCsr('P-256', 'CN=gw-bad');
+      const thing = await platform.iot.registerGateway({
+        thingName: 'gw-bad',
+        partnerId: 'acme',
+        organisationId: 'org-1',
+        csrPem,
+      });
+      const identity = { ...thing.certificates[0]!, privateKeyPem };
+      const client = await connectOrThrow(brokerOf(platform), identity, { clientId: 'gw-bad' });
+      await client.subscribeAsync(topics.errors('gw-bad'), { qos: 1 });
+      const answer = new Promise<Record<string, unknown>>((resolve) =>
+        client.once('message', (_topic, payload) =>
+          resolve(JSON.parse(payload.toString()) as Record<string, unknown>),
+        ),
+      );
+      // Acknowledged (resending cannot help), then answered.
+      await client.publishAsync(topics.telegrams('gw-bad'), '{"gatewaySeq":7', { qos: 1 });
+      expect(await answer).toMatchObject({
+        contractVersion: '1',
+        code: 'INVALID_JSON',
+        topic: topics.telegrams('gw-bad'),
+        retry: false,
+      });
+    } finally {
+      await platform.close();
+    }
+    const lines = (await readFile(captureFile, 'utf8')).trim().split('\n');
+    expect(lines.map((line) => JSON.parse(line) as Record<string, unknown>)).toEqual([
+      expect.objectContaining({
+        topic: topics.telegrams('gw-bad'),
+        payload: { base64: Buffer.from('{"gatewaySeq":7').toString('base64') },
+        qos: 1,
+        clientId: 'gw-bad',
+        outcome: 'accepted',
+      }),
+    ]);
+  });
+
   it('loses the data and the CA without --data-dir', async () => {
     const config = parseConfig(FREE_PORTS, {});
     const first = await startPlatform(config);

@@ -65,4 +65,9 @@ export interface IotCore {
    * Handlers must therefore be idempotent.
    */
   onTelegramBatch(handler: (batch: TelegramBatchDelivery) => Promise<void>): () => void;
+  /**
+   * Publishes to a device's topic as the cloud does (the contract's error
+   * responses, clause 13): QoS 1, never retained. The device needs iot:Receive.
+   */
+  publish(topic: string, payload: string): Promise<void>;
 }

@@ -233,6 +233,18 @@ describe('shadows', () => {
   });
 });
 
+describe('publishing to a gateway', () => {
+  it('publishes through the data plane with QoS 1, not retained', async () => {
+    await iot.publish('zw/v1/gw/gw-1/errors', '{"code":"INVALID_JSON"}');
+    const request = fake.requests[0]!;
+    expect(request.method).toBe('POST');
+    expect(decodeURIComponent(request.path)).toBe('/topics/zw/v1/gw/gw-1/errors');
+    expect(request.query).toMatchObject({ qos: '1', retain: 'false' });
+    expect(request.body).toBe('{"code":"INVALID_JSON"}');
+    expect(request.headers.authorization).toContain('/iotdata/aws4_request');
+  });
+});
+
 describe('telegram batches', () => {
   const batch = {
     thingName: 'gw-1',

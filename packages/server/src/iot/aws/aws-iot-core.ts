@@ -18,6 +18,7 @@ import {
 import {
   GetThingShadowCommand,
   IoTDataPlaneClient,
+  PublishCommand,
   UpdateThingShadowCommand,
 } from '@aws-sdk/client-iot-data-plane';
 import { isValidThingName } from '@zaehlwerk/firmware-contract';
@@ -263,6 +264,21 @@ export class AwsIotCore implements IotCore {
       return payload === undefined ? {} : parseDocument(payload);
     } catch (err) {
       throw toDomainError(err, `updating the shadow of '${thingName}' failed`);
+    }
+  }
+
+  async publish(topic: string, payload: string): Promise<void> {
+    try {
+      await this.#data.send(
+        new PublishCommand({
+          topic,
+          qos: 1,
+          retain: false,
+          payload: new TextEncoder().encode(payload),
+        }),
+      );
+    } catch (err) {
+      throw toDomainError(err, `publishing to '${topic}' failed`);
     }
   }
 

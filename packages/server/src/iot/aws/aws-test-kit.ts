@@ -72,6 +72,9 @@ export async function startFakeAwsIot(): Promise<FakeAwsIot> {
     if (method === 'GET' && path === '/endpoint') {
       return { status: 200, body: { endpointAddress: `abc123-ats.iot.${REGION}.amazonaws.com` } };
     }
+    if (method === 'POST' && path.startsWith('/topics/')) {
+      return { status: 200, body: {} };
+    }
     if ((m = path.match(/^\/things\/([^/]+)\/shadow$/))) {
       const key = `${m[1]}/${query['name'] ?? ''}`;
       if (method === 'GET') {

@@ -192,6 +192,23 @@ describe('local IoT Core adapter', { timeout: 15_000 }, () => {
     expect(client.connected).toBe(true);
   });
 
+  it("publishes the cloud's answers to a gateway on its errors topic, and to no other gateway", async () => {
+    const { identity } = await register('gw-0010');
+    const other = await register('gw-0011');
+    const client = await connectOrThrow(broker, identity, { clientId: 'gw-0010' });
+    const bystander = await connectOrThrow(broker, other.identity, { clientId: 'gw-0011' });
+    await client.subscribeAsync(topics.errors('gw-0010'), { qos: 1 });
+    await bystander.subscribeAsync(topics.errors('gw-0011'), { qos: 1 });
+    const heardByOther = vi.fn();
+    bystander.on('message', heardByOther);
+    const received = new Promise<string>((resolve) =>
+      client.once('message', (topic, payload) => resolve(`${topic} ${payload.toString()}`)),
+    );
+    await iot.publish(topics.errors('gw-0010'), '{"code":"INVALID_JSON"}');
+    expect(await received).toBe(`${topics.errors('gw-0010')} {"code":"INVALID_JSON"}`);
+    expect(heardByOther).not.toHaveBeenCalled();
+  });
+
   it('says the device shadow is not available without a shadow service', async () => {
     await expect(iot.getShadow('gw-0001')).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
     await expect(iot.updateDesired('gw-0001', { interval: 900 })).rejects.toMatchObject({

@@ -44,7 +44,7 @@ export interface LocalIotCoreOptions {
   registry: IotRegistry;
   ca: Pick<CertificateAuthority, 'signGatewayCsr'>;
   /** What the adapter needs of the broker: who is connected, and cutting a connection. */
-  broker: Pick<LocalBroker, 'connections' | 'closeConnection'>;
+  broker: Pick<LocalBroker, 'connections' | 'closeConnection' | 'publish'>;
   /** The Device Shadow service; without it the shadow calls answer SERVICE_UNAVAILABLE. */
   shadows?: LocalShadows;
   /** Clock for the registry's `createdAt`. */
@@ -214,6 +214,10 @@ export function createLocalIotCore(options: LocalIotCoreOptions): LocalIotCore {
       return () => {
         handlers.delete(entry);
       };
+    },
+
+    publish(topic, payload) {
+      return broker.publish(topic, payload, { qos: 1 });
     },
 
     async handleRuleMessage(message) {
