@@ -8,6 +8,7 @@ import errorsPlugin from './http/plugins/errors.js';
 import i18nPlugin from './http/plugins/i18n.js';
 import swaggerPlugin from './http/plugins/swagger.js';
 import healthRoutes from './http/routes/health.js';
+import ruleIngestRoutes, { type RuleIngest } from './http/routes/iot-rule-ingest.js';
 import { ErrorRef, ErrorResponse } from './http/schemas/common.js';
 import { Health } from './http/schemas/health.js';
 import { VERSION } from './version.js';
@@ -19,6 +20,8 @@ export interface AppDeps {
   version?: string;
   /** The local IoT Core's CA certificate, served to gateways and tools that must trust the broker. */
   caCertificatePem?: string;
+  /** With AWS IoT Core: where its ingest rule delivers batches (hidden from OpenAPI). */
+  ruleIngest?: RuleIngest;
 }
 
 /** Headers whose values must never reach a log line. */
@@ -26,6 +29,7 @@ const REDACTED = [
   'req.headers.authorization',
   'req.headers.cookie',
   'req.headers["x-api-key"]',
+  'req.headers["x-zw-ingest-token"]',
   'res.headers["set-cookie"]',
 ];
 
@@ -93,6 +97,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         .send(caCertificatePem);
     },
   );
+
+  if (deps.ruleIngest !== undefined) {
+    await app.register(ruleIngestRoutes, { ingest: deps.ruleIngest });
+  }
 
   return app;
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { ConfigError, parseConfig, SETTINGS } from './config.js';
+import { runIotDeploy } from './iot-deploy.js';
 import { startPlatform } from './main.js';
 import { openApiDocument } from './openapi.js';
 import { VERSION } from './version.js';
@@ -9,11 +10,14 @@ const USAGE = `Usage: zw-server <command> [options]
 Commands:
   start      run the platform (API, local IoT Core, embedded DynamoDB unless
              --dynamodb-endpoint is given)
+  iot-deploy create or update what AWS IoT Core needs (gateway policy, each
+             partner's claim policy and provisioning template, the ingest
+             rule); changes nothing that already matches
   openapi    print the OpenAPI document of the API
   help       show this text
   version    print the version
 
-Options of start (flag, or environment variable; flags win):
+Options of start and iot-deploy (flag, or environment variable; flags win):
 ${SETTINGS.map((s) => `  --${s.flag} VALUE`.padEnd(28) + `${s.env.padEnd(22)}${s.description}`).join('\n')}
 `;
 
@@ -23,9 +27,21 @@ async function start(argv: string[]): Promise<number> {
   const storage = config.dynamodbEndpoint
     ? config.dynamodbEndpoint
     : `embedded DynamoDB at ${platform.dynamodbEndpoint} (${config.dataDir ? `on disk in ${config.dataDir}` : 'in memory'})`;
-  const caLocation =
-    platform.caCertificatePath ??
-    `in memory; GET it from ${platform.url}/v1/iot/ca.pem (keep it with --data-dir)`;
+  const { local } = platform;
+  const iotLines =
+    local === null
+      ? [
+          `  IoT Core   AWS IoT Core (${config.region}); ingest rule target ` +
+            `${platform.url}/v1/iot/rules/zw_ingest`,
+        ]
+      : [
+          // Node and mqtt.js send no SNI to an IP address, and the broker requires it (as IoT Core does).
+          `  MQTT       ${local.mqttUrl} (mutual TLS; SNI required, e.g. servername localhost)`,
+          `  CA         ${
+            local.caCertificatePath ??
+            `in memory; GET it from ${platform.url}/v1/iot/ca.pem (keep it with --data-dir)`
+          }`,
+        ];
   process.stdout.write(
     [
       '',
@@ -35,9 +51,7 @@ async function start(argv: string[]): Promise<number> {
       `  OpenAPI    ${platform.url}/openapi.json`,
       `  Health     ${platform.url}/health`,
       `  Storage    ${storage}, table ${config.table}`,
-      // Node and mqtt.js send no SNI to an IP address, and the broker requires it (as IoT Core does).
-      `  MQTT       ${platform.mqttUrl} (mutual TLS; SNI required, e.g. servername localhost)`,
-      `  CA         ${caLocation}`,
+      ...iotLines,
       'Press Ctrl-C to stop.',
       '',
     ].join('\n') + '\n',
@@ -74,6 +88,9 @@ async function main(args: string[]): Promise<number> {
   switch (command) {
     case 'start':
       return start(rest);
+    case 'iot-deploy':
+      await runIotDeploy(parseConfig(rest, process.env), (text) => process.stdout.write(text));
+      return 0;
     case 'openapi':
       process.stdout.write(JSON.stringify(await openApiDocument(), null, 2) + '\n');
       return 0;

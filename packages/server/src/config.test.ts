@@ -12,6 +12,20 @@ describe('parseConfig', () => {
       table: 'zaehlwerk',
       mqttHost: '127.0.0.1',
       mqttPort: 8883,
+      iot: 'local',
+    });
+  });
+
+  it('insists on the ingest token with --iot aws, and on a long one', () => {
+    expect(() => parseConfig(['--iot', 'aws'], {})).toThrow(/ZW_INGEST_TOKEN \(--ingest-token\)/);
+    expect(() => parseConfig(['--iot', 'aws', '--ingest-token', 'short'], {})).toThrow(
+      /ingest-token/,
+    );
+    expect(() => parseConfig(['--iot', 'cloud'], {})).toThrow(/iot/);
+    const token = 'x'.repeat(32);
+    expect(parseConfig([], { ZW_IOT: 'aws', ZW_INGEST_TOKEN: token })).toMatchObject({
+      iot: 'aws',
+      ingestToken: token,
     });
   });
 

@@ -28,6 +28,24 @@ export const ConfigSchema = Type.Object(
     mqttPort: Type.Integer({ minimum: 0, maximum: 65535, default: 8883 }),
     /** Append every gateway publish to this file in the firmware contract's capture format. */
     mqttCapture: Type.Optional(Type.String({ minLength: 1 })),
+    /** Which IoT Core: the local emulator, or AWS IoT Core through the AWS adapter. */
+    iot: Type.Enum(['local', 'aws'], { default: 'local' }),
+    /** AWS IoT control-plane endpoint override (VPC endpoints, tests); AWS's regional one when absent. */
+    awsIotEndpoint: Type.Optional(Type.String({ pattern: '^https?://[^\\s]+$' })),
+    /** The account's iot:Data-ATS endpoint; looked up with DescribeEndpoint when absent. */
+    awsIotDataEndpoint: Type.Optional(Type.String({ pattern: '^https?://[^\\s]+$' })),
+    /** The shared secret the ingest rule's HTTP action sends; required with iot=aws. */
+    ingestToken: Type.Optional(Type.String({ minLength: 32 })),
+    /** For `zw-server iot-deploy`: the account of the policy ARNs. */
+    awsAccountId: Type.Optional(Type.String({ pattern: '^\\d{12}$' })),
+    /** For `zw-server iot-deploy`: the https URL of this server's ingest route. */
+    ingestUrl: Type.Optional(Type.String({ pattern: '^https://[^\\s]+$' })),
+    /** For `zw-server iot-deploy`: the role fleet provisioning runs as. */
+    provisioningRoleArn: Type.Optional(
+      Type.String({ pattern: '^arn:aws[a-z-]*:iam::\\d{12}:role/.+$' }),
+    ),
+    /** For `zw-server iot-deploy`: partner ids (comma-separated), each gets a claim policy and template. */
+    partners: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]+(,[A-Za-z0-9_-]+)*$' })),
   },
   { additionalProperties: false },
 );
@@ -90,6 +108,49 @@ export const SETTINGS: readonly Setting[] = [
     description:
       'append every gateway publish to this file (capture format, for zw-contract check)',
   },
+  { key: 'iot', flag: 'iot', env: 'ZW_IOT', description: 'local (the emulator) or aws' },
+  {
+    key: 'awsIotEndpoint',
+    flag: 'aws-iot-endpoint',
+    env: 'ZW_AWS_IOT_ENDPOINT',
+    description: "AWS IoT control-plane endpoint override (default: the region's)",
+  },
+  {
+    key: 'awsIotDataEndpoint',
+    flag: 'aws-iot-data-endpoint',
+    env: 'ZW_AWS_IOT_DATA_ENDPOINT',
+    description: "the account's iot:Data-ATS endpoint (default: DescribeEndpoint)",
+  },
+  {
+    key: 'ingestToken',
+    flag: 'ingest-token',
+    env: 'ZW_INGEST_TOKEN',
+    description: 'secret the IoT ingest rule sends (iot=aws; at least 32 characters)',
+  },
+  {
+    key: 'awsAccountId',
+    flag: 'aws-account-id',
+    env: 'ZW_AWS_ACCOUNT_ID',
+    description: 'iot-deploy: AWS account id (12 digits)',
+  },
+  {
+    key: 'ingestUrl',
+    flag: 'ingest-url',
+    env: 'ZW_INGEST_URL',
+    description: "iot-deploy: https URL of this server's /v1/iot/rules/zw_ingest",
+  },
+  {
+    key: 'provisioningRoleArn',
+    flag: 'provisioning-role-arn',
+    env: 'ZW_PROVISIONING_ROLE_ARN',
+    description: 'iot-deploy: IAM role fleet provisioning runs as',
+  },
+  {
+    key: 'partners',
+    flag: 'partners',
+    env: 'ZW_PARTNERS',
+    description: 'iot-deploy: partner ids, comma-separated (claim policy and template each)',
+  },
 ];
 
 export class ConfigError extends Error {
@@ -135,7 +196,13 @@ export function parseConfig(
   }
 
   const value = Value.Default(ConfigSchema, Value.Convert(ConfigSchema, raw));
-  if (Value.Check(ConfigSchema, value)) return value;
+  if (Value.Check(ConfigSchema, value)) {
+    // The ingest route is open to the internet on AWS; it must not run without its secret.
+    if (value.iot === 'aws' && value.ingestToken === undefined) {
+      throw new ConfigError(['ZW_INGEST_TOKEN (--ingest-token) is required with --iot aws']);
+    }
+    return value;
+  }
 
   // One line per setting: a union or enum failure yields several errors for the same path.
   const problems = new Map<string, string>();

@@ -1,5 +1,7 @@
 import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatCaptureLine } from '@zaehlwerk/firmware-contract';
 import type { FastifyInstance } from 'fastify';
@@ -15,6 +17,8 @@ import {
 } from './iot/local/pki/index.js';
 import { createShadowService } from './iot/local/shadow/index.js';
 import { createContractGate } from './ingest/contract-gate.js';
+import { prepareLab, type LabCredentials } from './demo/lab-credentials.js';
+import { AwsIotCore, createAwsIotClients, type AwsIotClients } from './iot/aws/index.js';
 import { createDynamoClients, type DynamoClients } from './store/dynamodb-client.js';
 import { createDynamoIotRegistry } from './store/dynamodb-iot-registry.js';
 import { createDynamoShadowStore } from './store/dynamodb-shadow-store.js';
@@ -28,17 +32,38 @@ export interface Platform {
   /** The DynamoDB endpoint in use (the embedded one, or the configured one). */
   dynamodbEndpoint: string;
   dynamo: DynamoClients;
-  /** The IoT Core port over the local emulator (broker, CA, registry and shadows in the table). */
+  /**
+   * The IoT Core port: over the local emulator (broker, CA, registry and shadows
+   * in the table), or over AWS IoT Core with `--iot aws`.
+   */
   iot: IotCore;
-  /** Where gateways connect, e.g. mqtts://127.0.0.1:8883 (mutual TLS, SNI required). */
-  mqttUrl: string;
-  /** The local CA: gateways trust the broker through it, and it signs their certificates. */
-  caCertificatePem: string;
-  /** The CA certificate's file under `<dataDir>/pki`; null when the CA lives in memory. */
-  caCertificatePath: string | null;
+  /** The local emulator's parts; null with AWS IoT Core. */
+  local: {
+    /** Where gateways connect, e.g. mqtts://127.0.0.1:8883 (mutual TLS, SNI required). */
+    mqttUrl: string;
+    /** The local CA: gateways trust the broker through it, and it signs their certificates. */
+    caCertificatePem: string;
+    /** The CA certificate's file under `<dataDir>/pki`; null when the CA lives in memory. */
+    caCertificatePath: string | null;
+  } | null;
+  /**
+   * The local emulator's lab: the CA, a registered gateway's certificate and key
+   * (the simulated gateway's), a monitor's for the live conformance checker,
+   * written to `<dataDir>/lab` (or a temporary folder removed on close). Null with AWS.
+   */
+  lab: LabCredentials | null;
   /** Stops the broker, then serving, then the DynamoDB client and the embedded DynamoDB. Idempotent. */
   close(): Promise<void>;
 }
+
+/** The lab's gateway belongs to the seeded demo operator. */
+const LAB_PARTNER_ID = 'demo';
+const LAB_ORGANISATION_ID = 'demo-operator';
+/** Tried in order; a name held by someone else's gateway is skipped. */
+const LAB_THING_NAMES = Array.from(
+  { length: 9 },
+  (_, i) => `sim-gw-${String(i + 1).padStart(4, '0')}`,
+);
 
 /** Wildcard addresses mean "every interface": no client connects to them by that name. */
 const WILDCARD_HOSTS = new Set(['0.0.0.0', '::']);
@@ -63,6 +88,8 @@ export async function startPlatform(config: Config): Promise<Platform> {
   let app: FastifyInstance | undefined;
   let broker: LocalBroker | undefined;
   let capture: WriteStream | undefined;
+  let awsClients: AwsIotClients | undefined;
+  let temporaryLabDir: string | undefined;
   const stop = async () => {
     // The broker first: its rule handler may still be writing through the clients below,
     // and gateways should see the endpoint go away before the API does.
@@ -73,63 +100,108 @@ export async function startPlatform(config: Config): Promise<Platform> {
     }
     await app?.close();
     dynamo.client.destroy();
+    awsClients?.iot.destroy();
+    awsClients?.data.destroy();
     await embedded?.close();
+    if (temporaryLabDir !== undefined) await rm(temporaryLabDir, { recursive: true, force: true });
   };
 
   const caDir = config.dataDir === undefined ? undefined : join(config.dataDir, 'pki');
   let iot: IotCore;
-  let ca: Awaited<ReturnType<typeof loadOrCreateCertificateAuthority>>;
+  let local: Platform['local'] = null;
+  let lab: LabCredentials | null = null;
   try {
     await ensureTable(dynamo.client, config.table);
-    // With a data dir the CA survives restarts, and so do the gateway certificates it signed.
-    ca = await loadOrCreateCertificateAuthority(caDir === undefined ? {} : { dir: caDir });
-    app = await buildApp({
-      storage: dynamoStorageHealth(dynamo.client, config.table),
-      logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
-      caCertificatePem: ca.caCertificatePem,
-    });
-    const log = app.log;
-    if (config.mqttCapture !== undefined) {
-      capture = createWriteStream(config.mqttCapture, { flags: 'a' });
-      await once(capture, 'open');
+    const logger = config.logLevel === 'silent' ? false : { level: config.logLevel };
+    const storage = dynamoStorageHealth(dynamo.client, config.table);
+    if (config.iot === 'aws') {
+      awsClients = await createAwsIotClients({
+        region: config.region,
+        ...(config.awsIotEndpoint === undefined ? {} : { endpoint: config.awsIotEndpoint }),
+        ...(config.awsIotDataEndpoint === undefined
+          ? {}
+          : { dataEndpoint: config.awsIotDataEndpoint }),
+      });
+      const aws = new AwsIotCore(awsClients);
+      iot = aws;
+      app = await buildApp({
+        storage,
+        logger,
+        // parseConfig insists on the token with iot=aws.
+        ruleIngest: {
+          token: config.ingestToken ?? '',
+          deliver: (batch) => aws.deliver(batch),
+          confirmDestination: (token) => aws.confirmIngestDestination(token),
+        },
+      });
+    } else {
+      // With a data dir the CA survives restarts, and so do the gateway certificates it signed.
+      const ca = await loadOrCreateCertificateAuthority(caDir === undefined ? {} : { dir: caDir });
+      app = await buildApp({ storage, logger, caCertificatePem: ca.caCertificatePem });
+      const log = app.log;
+      if (config.mqttCapture !== undefined) {
+        capture = createWriteStream(config.mqttCapture, { flags: 'a' });
+        await once(capture, 'open');
+      }
+      const captureFile = capture;
+      const registry = createDynamoIotRegistry({ doc: dynamo.doc, tableName: config.table });
+      const started = await startLocalIotCore({
+        registry,
+        ca,
+        shadows: (publish) =>
+          fromShadowService(
+            createShadowService({
+              store: createDynamoShadowStore({ doc: dynamo.doc, tableName: config.table }),
+              registry,
+              publish,
+            }),
+          ),
+        port: config.mqttPort,
+        host: config.mqttHost,
+        hostnames: serverHostnames(config.mqttHost),
+        onEvent: (event) => log.info({ event }, `IoT Core: ${event.outcome} ${event.code}`),
+        ...(captureFile === undefined
+          ? {}
+          : { onCapture: (line) => captureFile.write(`${formatCaptureLine(line)}\n`) }),
+      }).catch((err: unknown) => {
+        throw (err as NodeJS.ErrnoException).code === 'EADDRINUSE'
+          ? new Error(
+              `MQTT port ${config.mqttHost}:${config.mqttPort} is in use; choose another with ` +
+                '--mqtt-port (0: any free port)',
+              { cause: err },
+            )
+          : err;
+      });
+      broker = started.broker;
+      iot = started.iot;
+      local = {
+        mqttUrl: `mqtts://${urlHost(broker.host)}:${broker.port}`,
+        caCertificatePem: ca.caCertificatePem,
+        caCertificatePath: caDir === undefined ? null : join(caDir, CA_CERTIFICATE_FILE),
+      };
+      let labDir: string;
+      if (config.dataDir === undefined) {
+        labDir = temporaryLabDir = await mkdtemp(join(tmpdir(), 'zw-lab-'));
+      } else {
+        labDir = join(config.dataDir, 'lab');
+      }
+      lab = await prepareLab({
+        dir: labDir,
+        iot,
+        registry,
+        ca,
+        thingNames: LAB_THING_NAMES,
+        partnerId: LAB_PARTNER_ID,
+        organisationId: LAB_ORGANISATION_ID,
+      });
     }
-    const captureFile = capture;
-    const registry = createDynamoIotRegistry({ doc: dynamo.doc, tableName: config.table });
-    const started = await startLocalIotCore({
-      registry,
-      ca,
-      shadows: (publish) =>
-        fromShadowService(
-          createShadowService({
-            store: createDynamoShadowStore({ doc: dynamo.doc, tableName: config.table }),
-            registry,
-            publish,
-          }),
-        ),
-      port: config.mqttPort,
-      host: config.mqttHost,
-      hostnames: serverHostnames(config.mqttHost),
-      onEvent: (event) => log.info({ event }, `IoT Core: ${event.outcome} ${event.code}`),
-      ...(captureFile === undefined
-        ? {}
-        : { onCapture: (line) => captureFile.write(`${formatCaptureLine(line)}\n`) }),
-    }).catch((err: unknown) => {
-      throw (err as NodeJS.ErrnoException).code === 'EADDRINUSE'
-        ? new Error(
-            `MQTT port ${config.mqttHost}:${config.mqttPort} is in use; choose another with ` +
-              '--mqtt-port (0: any free port)',
-            { cause: err },
-          )
-        : err;
-    });
-    broker = started.broker;
-    iot = started.iot;
     // Until readings are stored (the ingest pipeline), batches that keep the contract are
     // acknowledged here and those that break it are answered on the gateway's errors topic.
+    const port = iot;
     const gate = createContractGate({
-      publish: (topic, payload) => started.iot.publish(topic, payload),
+      publish: (topic, payload) => port.publish(topic, payload),
       onBatch: async () => undefined,
-      log,
+      log: app.log,
     });
     iot.onTelegramBatch(gate.handle);
     await app.listen({ host: config.host, port: config.port });
@@ -147,9 +219,8 @@ export async function startPlatform(config: Config): Promise<Platform> {
     dynamodbEndpoint: endpoint ?? `dynamodb.${config.region}.amazonaws.com`,
     dynamo,
     iot,
-    mqttUrl: `mqtts://${urlHost(broker.host)}:${broker.port}`,
-    caCertificatePem: ca.caCertificatePem,
-    caCertificatePath: caDir === undefined ? null : join(caDir, CA_CERTIFICATE_FILE),
+    local,
+    lab,
     close: () => (closing ??= stop()),
   };
 }

@@ -12,6 +12,7 @@ import {
   connectOrThrow,
   endAllClients,
 } from '../src/iot/local/broker/broker-test-kit.js';
+import { certificateIdOf } from '../src/iot/local/pki/index.js';
 import { makeGatewayCsr } from '../src/iot/local/pki/pki-test-kit.js';
 import { startPlatform, type Platform } from '../src/main.js';
 
@@ -20,8 +21,19 @@ const FREE_PORTS = ['--port', '0', '--mqtt-port', '0', '--log-level', 'silent'];
 
 /** What broker-test-kit needs to reach the platform's broker. */
 function brokerOf(platform: Platform) {
-  const port = Number(new URL(platform.mqttUrl).port);
-  return { port, caCertificatePem: platform.caCertificatePem };
+  const local = emulator(platform);
+  return { port: Number(new URL(local.mqttUrl).port), caCertificatePem: local.caCertificatePem };
+}
+
+function emulator(platform: Platform): NonNullable<Platform['local']> {
+  if (platform.local === null) throw new Error('expected the local IoT Core');
+  return platform.local;
+}
+
+/** A lab identity as broker-test-kit takes it. */
+function identityOf(files: { certificatePem: string; privateKeyPem: string }) {
+  const certificateId = certificateIdOf(new X509Certificate(files.certificatePem).raw);
+  return { certificateId, ...files };
 }
 
 const fingerprint = (pem: string) => new X509Certificate(pem).fingerprint256;
@@ -53,15 +65,35 @@ describe('startPlatform', () => {
   it('runs the local IoT Core with a CA in memory and serves its certificate', async () => {
     const platform = await startPlatform(parseConfig(FREE_PORTS, {}));
     try {
-      expect(platform.mqttUrl).toMatch(/^mqtts:\/\/127\.0\.0\.1:\d+$/);
-      expect(platform.caCertificatePath).toBeNull();
+      expect(emulator(platform).mqttUrl).toMatch(/^mqtts:\/\/127\.0\.0\.1:\d+$/);
+      expect(emulator(platform).caCertificatePath).toBeNull();
       const res = await fetch(`${platform.url}/v1/iot/ca.pem`);
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toMatch(/^application\/x-pem-file/);
-      expect(await res.text()).toBe(platform.caCertificatePem);
+      expect(await res.text()).toBe(emulator(platform).caCertificatePem);
     } finally {
       await platform.close();
     }
+  });
+
+  it('prepares a lab whose gateway and monitor can connect, in a temporary folder removed on close', async () => {
+    const platform = await startPlatform(parseConfig(FREE_PORTS, {}));
+    const lab = platform.lab!;
+    try {
+      expect(lab.thingName).toBe('sim-gw-0001');
+      expect(await readFile(lab.caPath, 'utf8')).toBe(emulator(platform).caCertificatePem);
+      const gateway = await connectOrThrow(brokerOf(platform), identityOf(lab.gateway), {
+        clientId: lab.thingName,
+      });
+      expect(gateway.connected).toBe(true);
+      const monitor = await connectOrThrow(brokerOf(platform), identityOf(lab.monitor), {
+        clientId: 'zw-monitor-lab',
+      });
+      expect(monitor.connected).toBe(true);
+    } finally {
+      await platform.close();
+    }
+    await expect(readFile(lab.caPath, 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('keeps data, the CA and registered gateways across restarts with --data-dir', async () => {
@@ -83,9 +115,10 @@ describe('startPlatform', () => {
         csrPem,
       });
       identity = { ...thing.certificates[0]!, privateKeyPem };
-      caPem = first.caCertificatePem;
-      expect(first.caCertificatePath).toBe(join(dataDir, 'pki', 'ca-certificate.pem'));
-      expect(await readFile(first.caCertificatePath!, 'utf8')).toBe(caPem);
+      caPem = emulator(first).caCertificatePem;
+      expect(emulator(first).caCertificatePath).toBe(join(dataDir, 'pki', 'ca-certificate.pem'));
+      expect(await readFile(emulator(first).caCertificatePath!, 'utf8')).toBe(caPem);
+      expect(first.lab?.dir).toBe(join(dataDir, 'lab'));
 
       // close() takes the broker down with the rest: the gateway's connection ends.
       const client = await connectOrThrow(brokerOf(first), identity, { clientId: 'gw-restart' });
@@ -102,7 +135,9 @@ describe('startPlatform', () => {
         new GetCommand({ TableName: config.table, Key: { pk: item.pk, sk: item.sk } }),
       );
       expect(out.Item).toEqual(item);
-      expect(fingerprint(second.caCertificatePem)).toBe(fingerprint(caPem));
+      expect(fingerprint(emulator(second).caCertificatePem)).toBe(fingerprint(caPem));
+      // The lab's gateway is reused, not registered again under the next name.
+      expect(second.lab?.thingName).toBe('sim-gw-0001');
 
       // The registry lives in the table and the CA on disk, so the gateway is still known.
       const batches: TelegramBatchDelivery[] = [];
@@ -175,7 +210,7 @@ describe('startPlatform', () => {
     await first.dynamo.doc.send(
       new PutCommand({ TableName: config.table, Item: { pk: 'X', sk: 'Y' } }),
     );
-    const firstCa = first.caCertificatePem;
+    const firstCa = emulator(first).caCertificatePem;
     await first.close();
     const second = await startPlatform(config);
     try {
@@ -183,7 +218,7 @@ describe('startPlatform', () => {
         new GetCommand({ TableName: config.table, Key: { pk: 'X', sk: 'Y' } }),
       );
       expect(out.Item).toBeUndefined();
-      expect(fingerprint(second.caCertificatePem)).not.toBe(fingerprint(firstCa));
+      expect(fingerprint(emulator(second).caCertificatePem)).not.toBe(fingerprint(firstCa));
     } finally {
       await second.close();
     }
