@@ -49,3 +49,11 @@ export {
   type CaptureLine,
   type CaptureParseResult,
 } from './capture.js';
+export {
+  CLAIM_POLICY_TEMPLATE,
+  GATEWAY_POLICY_TEMPLATE,
+  renderPolicyTemplate,
+  type IotPolicyDocument,
+  type IotPolicyStatement,
+  type PolicyTemplateValues,
+} from './policy-template.js';

@@ -1,4 +1,10 @@
-import { parseTopic, topics } from '@zaehlwerk/firmware-contract';
+import {
+  CLAIM_POLICY_TEMPLATE,
+  GATEWAY_POLICY_TEMPLATE,
+  parseTopic,
+  renderPolicyTemplate,
+  topics,
+} from '@zaehlwerk/firmware-contract';
 import { describe, expect, it } from 'vitest';
 import { buildArn, isAllowed } from './evaluate-policy.js';
 import { claimPolicy, gatewayPolicy } from './gateway-policies.js';
@@ -27,6 +33,21 @@ describe('gatewayPolicy', () => {
 
   it('is a valid document within the size quota', () => {
     expect(validatePolicyDocument(gatewayPolicy(scope))).toMatchObject({ ok: true });
+  });
+
+  it('is the firmware contract’s published template, rendered for the region and account', () => {
+    expect(gatewayPolicy(scope)).toStrictEqual(
+      renderPolicyTemplate(GATEWAY_POLICY_TEMPLATE, scope),
+    );
+    // The emulator's own scope renders too.
+    const local = { region: 'eu-central-1', account: '000000000000' };
+    expect(validatePolicyDocument(gatewayPolicy(local))).toMatchObject({ ok: true });
+  });
+
+  it('refuses a region or account that would change what the ARNs name', () => {
+    expect(() => gatewayPolicy({ ...scope, region: 'eu-central-*' })).toThrow(RangeError);
+    expect(() => gatewayPolicy({ ...scope, account: '*' })).toThrow(RangeError);
+    expect(() => gatewayPolicy({ ...scope, account: '12345' })).toThrow(RangeError);
   });
 
   it('lets a gateway connect only with client id = its thing name, with an attached certificate', () => {
@@ -127,6 +148,11 @@ describe('claimPolicy', () => {
 
   it('is a valid document', () => {
     expect(validatePolicyDocument(policies[0])).toMatchObject({ ok: true });
+  });
+
+  it('is the firmware contract’s published template, rendered', () => {
+    const values = { ...scope, templateName: 'zw-partner-1' };
+    expect(claimPolicy(values)).toStrictEqual(renderPolicyTemplate(CLAIM_POLICY_TEMPLATE, values));
   });
 
   it('lets any client id connect', () => {
