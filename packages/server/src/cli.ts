@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { ConfigError, parseConfig, SETTINGS } from './config.js';
 import { runIotDeploy } from './iot-deploy.js';
-import { startPlatform } from './main.js';
+import { startPlatform, type Platform } from './main.js';
 import { openApiDocument } from './openapi.js';
 import { VERSION } from './version.js';
 
@@ -20,6 +20,25 @@ Commands:
 Options of start and iot-deploy (flag, or environment variable; flags win):
 ${SETTINGS.map((s) => `  --${s.flag} VALUE`.padEnd(28) + `${s.env.padEnd(22)}${s.description}`).join('\n')}
 `;
+
+/** Where a gateway vendor's lab finds its credentials, and how to check the lab's gateway live. */
+function labLines(platform: Platform): string[] {
+  const { lab, local, simulatedGateway } = platform;
+  if (lab === null || local === null) return [];
+  const port = new URL(local.mqttUrl).port;
+  const gateway =
+    simulatedGateway === null
+      ? `${lab.thingName} registered, not simulated (--simulate-meters N to run it)`
+      : `${simulatedGateway.thingName} simulated with ${simulatedGateway.meterCount} meters ` +
+        `(meters and keys: ${simulatedGateway.metersCsvPath})`;
+  return [
+    `  Lab        ${lab.dir} (CA, gateway and monitor certificates and keys)`,
+    `  Gateway    ${gateway}`,
+    `  Check it   npx zw-contract check --url mqtts://127.0.0.1:${port} --servername localhost ` +
+      `--thing ${lab.thingName} --cert ${lab.monitor.certificatePath} ` +
+      `--key ${lab.monitor.privateKeyPath} --ca ${lab.caPath}`,
+  ];
+}
 
 async function start(argv: string[]): Promise<number> {
   const config = parseConfig(argv, process.env);
@@ -41,6 +60,7 @@ async function start(argv: string[]): Promise<number> {
             local.caCertificatePath ??
             `in memory; GET it from ${platform.url}/v1/iot/ca.pem (keep it with --data-dir)`
           }`,
+          ...labLines(platform),
         ];
   process.stdout.write(
     [

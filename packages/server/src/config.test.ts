@@ -13,6 +13,7 @@ describe('parseConfig', () => {
       mqttHost: '127.0.0.1',
       mqttPort: 8883,
       iot: 'local',
+      simulateMeters: 0,
     });
   });
 

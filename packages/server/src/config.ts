@@ -28,6 +28,8 @@ export const ConfigSchema = Type.Object(
     mqttPort: Type.Integer({ minimum: 0, maximum: 65535, default: 8883 }),
     /** Append every gateway publish to this file in the firmware contract's capture format. */
     mqttCapture: Type.Optional(Type.String({ minLength: 1 })),
+    /** Meters of the simulated gateway the local emulator runs (the lab's gateway); 0: none. */
+    simulateMeters: Type.Integer({ minimum: 0, maximum: 1000, default: 0 }),
     /** Which IoT Core: the local emulator, or AWS IoT Core through the AWS adapter. */
     iot: Type.Enum(['local', 'aws'], { default: 'local' }),
     /** AWS IoT control-plane endpoint override (VPC endpoints, tests); AWS's regional one when absent. */
@@ -107,6 +109,12 @@ export const SETTINGS: readonly Setting[] = [
     env: 'ZW_MQTT_CAPTURE',
     description:
       'append every gateway publish to this file (capture format, for zw-contract check)',
+  },
+  {
+    key: 'simulateMeters',
+    flag: 'simulate-meters',
+    env: 'ZW_SIMULATE_METERS',
+    description: 'run a simulated gateway with N meters on the local IoT Core (npm start: 20)',
   },
   { key: 'iot', flag: 'iot', env: 'ZW_IOT', description: 'local (the emulator) or aws' },
   {

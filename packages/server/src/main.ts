@@ -18,6 +18,7 @@ import {
 import { createShadowService } from './iot/local/shadow/index.js';
 import { createContractGate } from './ingest/contract-gate.js';
 import { prepareLab, type LabCredentials } from './demo/lab-credentials.js';
+import { startSimulatedGateway, type SimulatedGateway } from './demo/simulated-gateway.js';
 import { AwsIotCore, createAwsIotClients, type AwsIotClients } from './iot/aws/index.js';
 import { createDynamoClients, type DynamoClients } from './store/dynamodb-client.js';
 import { createDynamoIotRegistry } from './store/dynamodb-iot-registry.js';
@@ -52,6 +53,8 @@ export interface Platform {
    * written to `<dataDir>/lab` (or a temporary folder removed on close). Null with AWS.
    */
   lab: LabCredentials | null;
+  /** The lab's gateway, simulated in this process with `--simulate-meters N`; null otherwise. */
+  simulatedGateway: SimulatedGateway | null;
   /** Stops the broker, then serving, then the DynamoDB client and the embedded DynamoDB. Idempotent. */
   close(): Promise<void>;
 }
@@ -90,8 +93,11 @@ export async function startPlatform(config: Config): Promise<Platform> {
   let capture: WriteStream | undefined;
   let awsClients: AwsIotClients | undefined;
   let temporaryLabDir: string | undefined;
+  let simulatedGateway: SimulatedGateway | null = null;
   const stop = async () => {
-    // The broker first: its rule handler may still be writing through the clients below,
+    // The simulated gateway first, so that it saves its state rather than see the broker vanish.
+    await simulatedGateway?.stop();
+    // The broker next: its rule handler may still be writing through the clients below,
     // and gateways should see the endpoint go away before the API does.
     await broker?.close();
     if (capture !== undefined) {
@@ -205,6 +211,15 @@ export async function startPlatform(config: Config): Promise<Platform> {
     });
     iot.onTelegramBatch(gate.handle);
     await app.listen({ host: config.host, port: config.port });
+    if (lab !== null && local !== null && config.simulateMeters > 0) {
+      const log = app.log;
+      simulatedGateway = await startSimulatedGateway({
+        lab,
+        mqttUrl: local.mqttUrl,
+        meters: config.simulateMeters,
+        log: (message) => log.info(message),
+      });
+    }
   } catch (err) {
     await stop().catch(() => undefined);
     throw err;
@@ -221,6 +236,7 @@ export async function startPlatform(config: Config): Promise<Platform> {
     iot,
     local,
     lab,
+    simulatedGateway,
     close: () => (closing ??= stop()),
   };
 }

@@ -1,9 +1,9 @@
 import { X509Certificate } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { topics } from '@zaehlwerk/firmware-contract';
+import { SHADOW_NAME, topics } from '@zaehlwerk/firmware-contract';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config.js';
 import type { TelegramBatchDelivery } from '../src/domain/ports.js';
@@ -94,6 +94,30 @@ describe('startPlatform', () => {
       await platform.close();
     }
     await expect(readFile(lab.caPath, 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('runs the lab gateway simulated with --simulate-meters: it connects and reports its shadow', async () => {
+    const platform = await startPlatform(
+      parseConfig([...FREE_PORTS, '--simulate-meters', '3'], {}),
+    );
+    try {
+      const simulated = platform.simulatedGateway!;
+      expect(simulated).toMatchObject({ thingName: 'sim-gw-0001', meterCount: 3 });
+      const csv = await readFile(simulated.metersCsvPath, 'utf8');
+      expect(csv.trim().split('\n')).toHaveLength(4);
+      expect((await stat(simulated.metersCsvPath)).mode & 0o777).toBe(0o600);
+
+      const deadline = Date.now() + 20_000;
+      let shadow: Record<string, unknown> | null = null;
+      while (Date.now() < deadline) {
+        shadow = await platform.iot.getShadow('sim-gw-0001', SHADOW_NAME);
+        if (shadow !== null) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(shadow).toMatchObject({ state: { reported: { contractVersion: '1' } } });
+    } finally {
+      await platform.close();
+    }
   });
 
   it('keeps data, the CA and registered gateways across restarts with --data-dir', async () => {

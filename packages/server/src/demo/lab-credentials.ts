@@ -24,6 +24,8 @@ export interface LabIdentity {
 export interface LabCredentials {
   dir: string;
   caPath: string;
+  /** The CA certificate the broker's certificate chains to. */
+  caPem: string;
   thingName: string;
   gateway: LabIdentity;
   monitor: LabIdentity;
@@ -87,7 +89,14 @@ export async function prepareLab(options: PrepareLabOptions): Promise<LabCredent
     });
     monitor = await writeIdentity(monitorPaths, issued.certificatePem, issued.privateKeyPem);
   }
-  return { dir, caPath, thingName: chosen.thingName, gateway: chosen.identity, monitor };
+  return {
+    dir,
+    caPath,
+    caPem: options.ca.caCertificatePem,
+    thingName: chosen.thingName,
+    gateway: chosen.identity,
+    monitor,
+  };
 }
 
 function identityPaths(dir: string, name: string) {
