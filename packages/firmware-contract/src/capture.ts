@@ -25,7 +25,8 @@ export interface CaptureLine {
 
 export type CaptureParseResult = { ok: true; value: CaptureLine } | { ok: false; error: string };
 
-const decoder = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM keeps a leading BOM in the text (the default drops it), so that it is seen.
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const encoder = new TextEncoder();
 
 /** The `payload` field of a capture line for the bytes that were sent. */

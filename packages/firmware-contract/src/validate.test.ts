@@ -175,6 +175,9 @@ describe('validate telegram-batch', () => {
     expect(issuesOf(new Uint8Array([0xff, 0xfe, 0x7b, 0x7d]))).toEqual([
       { path: '', keyword: 'json', message: 'payload is not UTF-8' },
     ]);
+    // A byte-order mark before valid JSON (clause 4.1 forbids it).
+    const bom = new TextEncoder().encode(`\uFEFF${JSON.stringify(realisticBatch())}`);
+    expect(issuesOf(bom)).toEqual([expect.objectContaining({ path: '', keyword: 'json' })]);
     expect(issuesOf('')).toEqual([expect.objectContaining({ keyword: 'json' })]);
     expect(issuesOf(undefined)).toEqual([expect.objectContaining({ keyword: 'json' })]);
     expect(issuesOf(10n)).toEqual([expect.objectContaining({ keyword: 'json' })]);

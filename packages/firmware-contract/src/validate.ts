@@ -102,7 +102,8 @@ function parse(payload: unknown): Parsed {
   if (payload instanceof Uint8Array) {
     let text: string;
     try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(payload);
+      // ignoreBOM keeps a BOM for parseText to refuse (clause 4.1); the default drops it.
+      text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(payload);
     } catch {
       return { ok: false, issue: { path: '', keyword: 'json', message: 'payload is not UTF-8' } };
     }
