@@ -1,0 +1,4 @@
+import { apiKeyStoreContract } from './api-key-store.contract.js';
+import { createMemoryApiKeyStore } from './memory-api-key-store.js';
+
+apiKeyStoreContract('memory', () => createMemoryApiKeyStore());
