@@ -42,8 +42,27 @@ export function createMemorySigningKeyStore(initial: StoredSigningKey[] = []): S
     async load() {
       return structuredClone(keys);
     },
+    // Merged as the DynamoDB store does, so that two rings rotating at once keep
+    // both new keys: a key is added if absent, a retirement only lands on a
+    // current key (the first one stays), and a key left out is dropped only
+    // once retired; a current key left out is another ring's new key.
     async save(next) {
-      keys = structuredClone(next);
+      const given = new Map(next.map((k) => [k.kid, k]));
+      const merged: StoredSigningKey[] = [];
+      for (const key of keys) {
+        const update = given.get(key.kid);
+        given.delete(key.kid);
+        if (update === undefined) {
+          if (key.retiredAt === undefined) merged.push(key);
+          continue;
+        }
+        merged.push(
+          key.retiredAt === undefined && update.retiredAt !== undefined
+            ? { ...key, retiredAt: update.retiredAt }
+            : key,
+        );
+      }
+      keys = structuredClone([...merged, ...given.values()]);
     },
   };
 }

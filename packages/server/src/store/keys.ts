@@ -82,5 +82,77 @@ export function shadowIndexKey(
   return { gsi1pk: thingShadowsPartition(partnerId, thingName), gsi1sk: shadowName };
 }
 
+// ---- Authentication: API keys ------------------------------------------------
+
+/**
+ * An API key, by its key id alone: authentication has nothing else, and the
+ * id is unguessable (60 random bits) and carried in the key itself. The
+ * caller compares the record's partner with the request's.
+ */
+export function apiKeyKey(keyId: string): { pk: string; sk: string } {
+  return { pk: `APIKEY#${keyId}`, sk: 'APIKEY' };
+}
+
+/** The index partition of a partner's API keys. */
+export function partnerApiKeysPartition(partnerId: string): string {
+  return `P#${partnerId}#APIKEYS`;
+}
+
+/** Oldest first by creation time (ISO-8601 sorts as text), the id breaking ties. */
+export function apiKeyIndexKey(
+  partnerId: string,
+  createdAt: string,
+  keyId: string,
+): { gsi1pk: string; gsi1sk: string } {
+  return { gsi1pk: partnerApiKeysPartition(partnerId), gsi1sk: `${createdAt}#${keyId}` };
+}
+
+// ---- Authentication: refresh tokens -----------------------------------------
+
+/**
+ * A refresh token, by its token id alone: the port reads it so, and the id
+ * is unguessable (128 random bits). The caller checks that its family is the
+ * one the presented token names.
+ */
+export function refreshTokenKey(tokenId: string): { pk: string; sk: string } {
+  return { pk: `RTOKEN#${tokenId}`, sk: 'RTOKEN' };
+}
+
+/** A refresh family (one sign-in session), by its unguessable family id. */
+export function refreshFamilyKey(familyId: string): { pk: string; sk: string } {
+  return { pk: `RFAMILY#${familyId}`, sk: 'RFAMILY' };
+}
+
+/** The index partition of one user's sessions, under the user's partner. */
+export function userSessionsPartition(partnerId: string, userId: string): string {
+  return `P#${partnerId}#U#${userId}#SESSIONS`;
+}
+
+/** Oldest first by start (ISO-8601 sorts as text), the family id breaking ties. */
+export function refreshFamilyIndexKey(
+  partnerId: string,
+  userId: string,
+  createdAt: string,
+  familyId: string,
+): { gsi1pk: string; gsi1sk: string } {
+  return {
+    gsi1pk: userSessionsPartition(partnerId, userId),
+    gsi1sk: `${createdAt}#${familyId}`,
+  };
+}
+
+// ---- Authentication: the signing key ring ------------------------------------
+
+/**
+ * The partition of the platform's token signing keys. Not tenant-facing: the
+ * ring is the deployment's own, and its public halves are published anyway.
+ */
+export const SIGNING_KEYS_PARTITION = 'SIGNING_KEYS';
+
+/** One key of the ring, by its kid (RFC 7638 thumbprint): one item per key. */
+export function signingKeyKey(kid: string): { pk: string; sk: string } {
+  return { pk: SIGNING_KEYS_PARTITION, sk: `KEY#${kid}` };
+}
+
 /** Name of the one overloaded index (see table.ts). */
 export const GSI1 = 'gsi1';

@@ -1,0 +1,146 @@
+import {
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import type { ApiKeyRecord, ApiKeyStore } from '../auth/api-keys.js';
+import type { RoleGrant } from '../auth/principal.js';
+import { DomainError } from '../domain/errors.js';
+import { assertKeyParts } from '../iot/registry-rules.js';
+import { isConditionFailed } from './condition-failed.js';
+import { epochSeconds } from './epoch-seconds.js';
+import { apiKeyIndexKey, apiKeyKey } from './keys.js';
+import { TTL_ATTRIBUTE } from './table.js';
+
+type Item = Record<string, unknown>;
+
+/** How long an expired or revoked key stays listed before DynamoDB's TTL removes it. */
+export const API_KEY_RETENTION_SECONDS = 90 * 24 * 3600;
+
+/**
+ * API keys in the single table (key design: ./README.md, "API keys"). One item
+ * per key, read globally by key id at authentication and indexed under its
+ * partner; every write is one conditional write on that item, so no
+ * transaction is needed (dynalite has none).
+ */
+export function createDynamoApiKeyStore(options: {
+  doc: DynamoDBDocumentClient;
+  tableName: string;
+  /** Default API_KEY_RETENTION_SECONDS. */
+  retentionSeconds?: number;
+}): ApiKeyStore {
+  const { doc, tableName: TableName } = options;
+  const retentionSeconds = options.retentionSeconds ?? API_KEY_RETENTION_SECONDS;
+  if (!(Number.isInteger(retentionSeconds) && retentionSeconds >= 0)) {
+    throw new DomainError('VALIDATION_FAILED', 'API key retention must be whole seconds >= 0');
+  }
+  const ttlAfter = (iso: string, field: string) => epochSeconds(iso, field) + retentionSeconds;
+
+  async function getItem(keyId: string): Promise<Item | undefined> {
+    // Strongly consistent: a revocation must hold from the moment it was acknowledged.
+    const out = await doc.send(
+      new GetCommand({ TableName, Key: apiKeyKey(keyId), ConsistentRead: true }),
+    );
+    return out.Item;
+  }
+
+  return {
+    async create(record) {
+      assertKeyParts({
+        keyId: record.keyId,
+        partnerId: record.partnerId,
+        createdAt: record.createdAt,
+      });
+      // The earlier of expiry and revocation ends the key; the item outlives it
+      // by the retention so that lists can still show why a key stopped working.
+      const ends = [
+        ...(record.expiresAt === null ? [] : [ttlAfter(record.expiresAt, 'expiresAt')]),
+        ...(record.revokedAt === null ? [] : [ttlAfter(record.revokedAt, 'revokedAt')]),
+      ];
+      const ttl = ends.length === 0 ? null : Math.min(...ends);
+      try {
+        await doc.send(
+          new PutCommand({
+            TableName,
+            Item: {
+              ...apiKeyKey(record.keyId),
+              ...apiKeyIndexKey(record.partnerId, record.createdAt, record.keyId),
+              entity: 'APIKEY',
+              keyId: record.keyId,
+              partnerId: record.partnerId,
+              ...(record.organisationId === undefined
+                ? {}
+                : { organisationId: record.organisationId }),
+              name: record.name,
+              scopes: record.scopes,
+              grants: record.grants,
+              createdBy: record.createdBy,
+              createdAt: record.createdAt,
+              // The key's own expiry is ISO text under another name: `expiresAt`
+              // is the table's TTL attribute and holds epoch seconds.
+              ...(record.expiresAt === null ? {} : { keyExpiresAt: record.expiresAt }),
+              ...(record.revokedAt === null ? {} : { revokedAt: record.revokedAt }),
+              secretHash: record.secretHash,
+              ...(ttl === null ? {} : { [TTL_ATTRIBUTE]: ttl }),
+            },
+            // Key ids are global: authentication finds a key by its id alone.
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        );
+      } catch (err) {
+        if (isConditionFailed(err)) {
+          // The id is not echoed: it is half of a credential.
+          throw new DomainError('CONFLICT', 'API key id already taken', { cause: err });
+        }
+        throw err;
+      }
+    },
+
+    async get(keyId) {
+      const item = await getItem(keyId);
+      return item ? toRecord(item) : null;
+    },
+
+    async revoke(keyId, revokedAt) {
+      const ttl = ttlAfter(revokedAt, 'revokedAt');
+      try {
+        const out = await doc.send(
+          new UpdateCommand({
+            TableName,
+            Key: apiKeyKey(keyId),
+            UpdateExpression: 'SET revokedAt = :at, #ttl = :ttl',
+            // The first revocation's time stays, whoever revokes concurrently;
+            // attribute_exists keeps the update from creating a key.
+            ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(revokedAt)',
+            ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
+            ExpressionAttributeValues: { ':at': revokedAt, ':ttl': ttl },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        return toRecord(out.Attributes ?? {});
+      } catch (err) {
+        if (!isConditionFailed(err)) throw err;
+        // Missing (null) or revoked before (returned as it stands).
+        const item = await getItem(keyId);
+        return item ? toRecord(item) : null;
+      }
+    },
+  };
+}
+
+function toRecord(item: Item): ApiKeyRecord {
+  return {
+    keyId: String(item.keyId),
+    partnerId: String(item.partnerId),
+    ...(typeof item.organisationId === 'string' ? { organisationId: item.organisationId } : {}),
+    name: String(item.name),
+    scopes: Array.isArray(item.scopes) ? item.scopes.map(String) : [],
+    grants: Array.isArray(item.grants) ? (item.grants as RoleGrant[]) : [],
+    createdBy: String(item.createdBy),
+    createdAt: String(item.createdAt),
+    expiresAt: typeof item.keyExpiresAt === 'string' ? item.keyExpiresAt : null,
+    revokedAt: typeof item.revokedAt === 'string' ? item.revokedAt : null,
+    secretHash: String(item.secretHash),
+  };
+}
