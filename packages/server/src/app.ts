@@ -1,10 +1,28 @@
 import { randomUUID } from 'node:crypto';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { Type } from 'typebox';
 import { DomainError } from './domain/errors.js';
 import type { StorageHealth } from './domain/ports.js';
+import { createAuthenticator, type Authenticator } from './auth/authenticator.js';
+import { apiKeyId } from './auth/api-keys.js';
+import { createMemoryApiKeyStore } from './auth/memory-api-key-store.js';
+import { createMemoryRefreshTokenStore } from './auth/memory-refresh-token-store.js';
+import type { SessionDeps } from './auth/sessions.js';
+import { createMemorySigningKeyStore, openKeyRing } from './auth/signing-keys.js';
+import authPlugin from './http/plugins/auth.js';
 import errorsPlugin from './http/plugins/errors.js';
+import authRoutes from './http/routes/auth.js';
+import {
+  Jwks,
+  Me,
+  RefreshRequest,
+  RoleGrantSchema,
+  SignInRequest,
+  TokenPair,
+} from './http/schemas/auth.js';
 import i18nPlugin from './http/plugins/i18n.js';
 import swaggerPlugin from './http/plugins/swagger.js';
 import healthRoutes from './http/routes/health.js';
@@ -22,6 +40,36 @@ export interface AppDeps {
   caCertificatePem?: string;
   /** With AWS IoT Core: where its ingest rule delivers batches (hidden from OpenAPI). */
   ruleIngest?: RuleIngest;
+  /** Requests per minute and API key (or IP); default 600. */
+  rateLimitPerMinute?: number;
+  /** Authentication; without it, an in-memory set with no users (tests, the OpenAPI document). */
+  auth?: AppAuth;
+}
+
+export interface AppAuth {
+  authenticator: Authenticator;
+  sessions: SessionDeps;
+  partnerForHost(host: string): Promise<string | null>;
+}
+
+/** Nobody can sign in to it; it lets the app be built and described without storage. */
+async function memoryAuth(): Promise<AppAuth> {
+  const ring = await openKeyRing(createMemorySigningKeyStore());
+  const issuer = 'http://localhost';
+  return {
+    authenticator: createAuthenticator({ ring, issuer, apiKeys: createMemoryApiKeyStore() }),
+    sessions: {
+      ring,
+      issuer,
+      refreshTokens: createMemoryRefreshTokenStore(),
+      users: {
+        findByEmail: async () => null,
+        getById: async () => null,
+        replacePasswordHash: async () => undefined,
+      },
+    },
+    partnerForHost: async () => null,
+  };
 }
 
 /** Headers whose values must never reach a log line. */
@@ -56,20 +104,53 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reply.header('x-request-id', request.id);
   });
 
-  for (const schema of [ErrorResponse, Health]) app.addSchema(schema);
+  for (const schema of [
+    ErrorResponse,
+    Health,
+    SignInRequest,
+    RefreshRequest,
+    TokenPair,
+    RoleGrantSchema,
+    Me,
+    Jwks,
+  ]) {
+    app.addSchema(schema);
+  }
 
+  const auth = deps.auth ?? (await memoryAuth());
   await app.register(i18nPlugin);
   await app.register(errorsPlugin);
   await app.register(swaggerPlugin, { version });
+  // Security headers; the CSP is left to the routes that serve pages (Swagger UI needs its own).
+  await app.register(helmet, { contentSecurityPolicy: false, global: true });
+  await app.register(rateLimit, {
+    max: deps.rateLimitPerMinute ?? 600,
+    timeWindow: '1 minute',
+    // Per API key where one is sent (its id, never the secret), per client IP otherwise.
+    keyGenerator: (request) => {
+      const key = request.headers['x-api-key'];
+      const id = typeof key === 'string' ? apiKeyId(key) : null;
+      return id === null ? `ip:${request.ip}` : `key:${id}`;
+    },
+    // The error handler turns this into RATE_LIMITED in the caller's language.
+    errorResponseBuilder: (_request, context) =>
+      Object.assign(new Error(`rate limit of ${context.max} per ${context.after} reached`), {
+        statusCode: 429,
+      }),
+  });
+  // Before any route: its onRoute hook checks each route's access rule.
+  await app.register(authPlugin, { authenticator: auth.authenticator });
 
   app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/docs'));
   await app.register(healthRoutes, { storage: deps.storage, version });
+  await app.register(authRoutes, { sessions: auth.sessions, partnerForHost: auth.partnerForHost });
 
   // Registered without a CA too, so that the OpenAPI document is the same wherever it is emitted.
   const caCertificatePem = deps.caCertificatePem;
   app.get(
     '/v1/iot/ca.pem',
     {
+      config: { access: { public: 'a CA certificate is public' } },
       schema: {
         operationId: 'getIotCaCertificate',
         tags: ['iot'],

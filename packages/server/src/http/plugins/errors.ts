@@ -7,6 +7,7 @@ import type { ErrorResponse } from '../schemas/common.js';
 export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   VALIDATION_FAILED: 400,
   UNAUTHENTICATED: 401,
+  INVALID_CREDENTIALS: 401,
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   CONFLICT: 409,
@@ -17,8 +18,11 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   SERVICE_UNAVAILABLE: 503,
 };
 
+// For framework errors that carry only a status: the general code of each status.
 const CODE_BY_STATUS = new Map<number, ErrorCode>(
-  Object.entries(ERROR_STATUS).map(([code, status]) => [status, code as ErrorCode]),
+  Object.entries(ERROR_STATUS)
+    .filter(([code]) => code !== 'INVALID_CREDENTIALS')
+    .map(([code, status]) => [status, code as ErrorCode]),
 );
 
 type Details = NonNullable<ErrorResponse['error']['details']>;

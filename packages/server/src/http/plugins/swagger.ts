@@ -19,7 +19,26 @@ const swaggerPlugin: FastifyPluginAsync<{ version: string }> = async (app, opts)
           'Errors are `{"error": {"code", "message", "details"?, "requestId"}}`; `code` is stable.',
         license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
       },
-      tags: [{ name: 'system', description: 'Health and API description' }],
+      tags: [
+        { name: 'system', description: 'Health and API description' },
+        { name: 'auth', description: 'Sign-in, sessions and who the caller is' },
+      ],
+      components: {
+        securitySchemes: {
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'JWT',
+            description: 'An access token from POST /v1/auth/login (or a widget embed token).',
+          },
+          apiKey: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'x-api-key',
+            description: 'An API key (zwk_…), shown once when it is created.',
+          },
+        },
+      },
     },
     refResolver: {
       buildLocalReference: (json, _baseUri, _fragment, i) =>

@@ -31,6 +31,8 @@ const ruleIngestRoutes: FastifyPluginAsyncTypebox<{ ingest: RuleIngest }> = asyn
   app.post(
     '/v1/iot/rules/zw_ingest',
     {
+      // Not a user's route: the ingest token, checked below, is its credential.
+      config: { access: { public: 'authenticated by the ingest token' } },
       schema: {
         hide: true,
         headers: Type.Object({ [INGEST_AUTH_HEADER]: Type.Optional(Type.String()) }),

@@ -5,6 +5,7 @@ export const de: Messages = {
     VALIDATION_FAILED: 'Die Anfrage ist ungültig: {{detail}}',
     NOT_FOUND: 'Unter {{method}} {{url}} gibt es nichts.',
     UNAUTHENTICATED: 'Dafür müssen Sie sich anmelden.',
+    INVALID_CREDENTIALS: 'E-Mail-Adresse oder Passwort ist falsch.',
     FORBIDDEN: 'Dazu sind Sie nicht berechtigt.',
     CONFLICT:
       'Dies wurde inzwischen von jemand anderem geändert; bitte neu laden und erneut versuchen.',

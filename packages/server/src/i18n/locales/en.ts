@@ -5,6 +5,7 @@ export const en = {
     VALIDATION_FAILED: 'The request is not valid: {{detail}}',
     NOT_FOUND: 'There is nothing at {{method}} {{url}}.',
     UNAUTHENTICATED: 'You need to sign in to do this.',
+    INVALID_CREDENTIALS: 'Wrong e-mail address or password.',
     FORBIDDEN: 'You are not allowed to do this.',
     CONFLICT: 'This was changed by someone else in the meantime; load it again and retry.',
     RATE_LIMITED: 'Too many requests; please wait a moment and try again.',

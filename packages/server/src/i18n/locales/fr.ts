@@ -5,6 +5,7 @@ export const fr: Messages = {
     VALIDATION_FAILED: 'La requête n’est pas valide : {{detail}}',
     NOT_FOUND: 'Il n’y a rien à {{method}} {{url}}.',
     UNAUTHENTICATED: 'Vous devez vous connecter pour faire cela.',
+    INVALID_CREDENTIALS: 'Adresse e-mail ou mot de passe incorrect.',
     FORBIDDEN: 'Vous n’êtes pas autorisé à faire cela.',
     CONFLICT: 'Ceci a été modifié entre-temps ; rechargez-le et réessayez.',
     RATE_LIMITED: 'Trop de requêtes ; veuillez patienter un instant et réessayer.',

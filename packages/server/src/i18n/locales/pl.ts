@@ -5,6 +5,7 @@ export const pl: Messages = {
     VALIDATION_FAILED: 'Żądanie jest nieprawidłowe: {{detail}}',
     NOT_FOUND: 'Pod {{method}} {{url}} nic nie ma.',
     UNAUTHENTICATED: 'Aby to zrobić, musisz się zalogować.',
+    INVALID_CREDENTIALS: 'Nieprawidłowy adres e-mail lub hasło.',
     FORBIDDEN: 'Nie masz uprawnień, aby to zrobić.',
     CONFLICT: 'Ktoś inny w międzyczasie to zmienił; wczytaj ponownie i spróbuj jeszcze raz.',
     RATE_LIMITED: 'Zbyt wiele żądań; odczekaj chwilę i spróbuj ponownie.',

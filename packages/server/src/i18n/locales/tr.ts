@@ -5,6 +5,7 @@ export const tr: Messages = {
     VALIDATION_FAILED: 'İstek geçerli değil: {{detail}}',
     NOT_FOUND: '{{method}} {{url}} adresinde bir şey yok.',
     UNAUTHENTICATED: 'Bunu yapmak için oturum açmanız gerekiyor.',
+    INVALID_CREDENTIALS: 'E-posta adresi veya parola yanlış.',
     FORBIDDEN: 'Bunu yapmaya yetkiniz yok.',
     CONFLICT: 'Bu, bu arada başka biri tarafından değiştirildi; yeniden yükleyip tekrar deneyin.',
     RATE_LIMITED: 'Çok fazla istek; lütfen biraz bekleyip tekrar deneyin.',
