@@ -7,13 +7,18 @@ import {
   CreateThingCommand,
   DeleteCertificateCommand,
   DeleteThingCommand,
+  DescribeCertificateCommand,
   DescribeEndpointCommand,
   DescribeThingCommand,
   DetachPolicyCommand,
   DetachThingPrincipalCommand,
   IoTClient,
+  ListThingPrincipalsCommand,
+  ListThingsCommand,
   UpdateCertificateCommand,
+  type CertificateDescription,
   type IoTClientConfig,
+  type ThingAttribute,
 } from '@aws-sdk/client-iot';
 import {
   GetThingShadowCommand,
@@ -25,10 +30,21 @@ import { isValidThingName } from '@zaehlwerk/firmware-contract';
 import { DomainError } from '../../domain/errors.js';
 import type {
   CertificateStatus,
+  GatewayCertificate,
+  GatewayPage,
   GatewayThing,
   IotCore,
+  ListGatewaysOptions,
   TelegramBatchDelivery,
 } from '../../domain/ports.js';
+import { mapLimited } from '../map-limited.js';
+import {
+  decodeCursorFields,
+  encodeCursor,
+  invalidCursor,
+  resolvePageLimit,
+} from '../registry-rules.js';
+import { assertRotationAllowed } from '../rotation-rules.js';
 import { isAwsError, toDomainError } from './aws-errors.js';
 import { DEFAULT_GATEWAY_POLICY_NAME } from './provisioning-template.js';
 
@@ -139,9 +155,7 @@ export class AwsIotCore implements IotCore {
     if (await this.#thingExists(thingName)) {
       throw new DomainError('CONFLICT', `thing '${thingName}' is already registered`);
     }
-    // Undo steps, run newest first after the certificate is deactivated.
-    const undo: UndoStep[] = [];
-    let deactivate: UndoStep | undefined;
+    const rollback = new Rollback();
     try {
       await this.#iot.send(
         new CreateThingCommand({
@@ -149,79 +163,196 @@ export class AwsIotCore implements IotCore {
           attributePayload: { attributes: { partnerId, organisationId } },
         }),
       );
-      undo.push({ what: `thing ${thingName}`, run: () => this.#deleteThing(thingName) });
-
-      const created = await this.#iot.send(
-        new CreateCertificateFromCsrCommand({
-          certificateSigningRequest: input.csrPem,
-          setAsActive: true,
-        }),
-      );
-      const { certificateId, certificateArn, certificatePem } = created;
-      if (!certificateId || !certificateArn || !certificatePem) {
-        throw new Error('CreateCertificateFromCsr answered without id, ARN or PEM');
-      }
-      // Deactivated before anything else is undone: should a delete below
-      // fail, what is left can no longer connect.
-      deactivate = {
-        what: `active certificate ${certificateId}`,
-        run: async () => {
-          await this.#iot.send(
-            new UpdateCertificateCommand({ certificateId, newStatus: 'INACTIVE' }),
-          );
-        },
-      };
-      undo.push({
-        what: `certificate ${certificateId}`,
-        run: () =>
-          this.#retryWhileAttached(() =>
-            this.#iot.send(new DeleteCertificateCommand({ certificateId })),
-          ),
-      });
-      const notAfter = new Date(new X509Certificate(certificatePem).validTo).toISOString();
-
-      const policyName = this.#policyName;
-      await this.#iot.send(new AttachPolicyCommand({ policyName, target: certificateArn }));
-      undo.push({
-        what: `policy ${policyName} on certificate ${certificateId}`,
-        run: async () => {
-          await this.#iot.send(new DetachPolicyCommand({ policyName, target: certificateArn }));
-        },
-      });
-
-      // Pushed before the call: a timeout may hide an attachment that did happen.
-      undo.push({
-        what: `certificate ${certificateId} on thing ${thingName}`,
-        run: async () => {
-          // Errors are not reported here: if the attachment did happen and
-          // stays, the certificate and thing deletes fail and say so.
-          await this.#iot
-            .send(new DetachThingPrincipalCommand({ thingName, principal: certificateArn }))
-            .catch(() => undefined);
-        },
-      });
-      await this.#iot.send(
-        new AttachThingPrincipalCommand({ thingName, principal: certificateArn }),
-      );
-
+      rollback.add({ what: `thing ${thingName}`, run: () => this.#deleteThing(thingName) });
+      const certificate = await this.#attachNewCertificate(thingName, input.csrPem, rollback);
       return {
         thingName,
         partnerId,
         organisationId,
-        certificates: [{ certificateId, certificatePem, status: 'ACTIVE', notAfter }],
+        certificates: [certificate],
         lastConnectedAt: null,
       };
     } catch (err) {
-      const steps = [...(deactivate ? [deactivate] : []), ...undo.reverse()];
-      const left = await runUndo(steps);
-      const failure = toDomainError(err, `registering gateway '${thingName}' failed`);
-      if (left.length === 0) throw failure;
-      throw new DomainError(
-        'INTERNAL_ERROR',
-        `registering gateway '${thingName}' failed and could not be fully undone`,
-        { cause: failure, details: { leftBehind: left } },
-      );
+      throw await rollback.undo(err, `registering gateway '${thingName}'`);
     }
+  }
+
+  /**
+   * The steps of registration after the thing: certificate from the CSR, gateway
+   * policy, attachment; undone on failure, the thing and its other certificates
+   * untouched. AWS does not look at the CSR's subject, so the CN is not checked
+   * here (the emulator's CA does check it).
+   */
+  async rotateCertificate(thingName: string, csrPem: string): Promise<GatewayCertificate> {
+    const gateway = await this.getGateway(thingName);
+    if (gateway === null) {
+      throw new DomainError('NOT_FOUND', `gateway '${thingName}' is not registered`);
+    }
+    assertRotationAllowed(
+      thingName,
+      gateway.certificates.map((c) => c.status),
+    );
+    const rollback = new Rollback();
+    try {
+      return await this.#attachNewCertificate(thingName, csrPem, rollback);
+    } catch (err) {
+      throw await rollback.undo(err, `rotating the certificate of '${thingName}'`);
+    }
+  }
+
+  /**
+   * CreateCertificateFromCsr (ACTIVE), AttachPolicy, AttachThingPrincipal, each
+   * with its undo step recorded in `rollback` before or as soon as it can be.
+   */
+  async #attachNewCertificate(
+    thingName: string,
+    csrPem: string,
+    rollback: Rollback,
+  ): Promise<GatewayCertificate> {
+    const created = await this.#iot.send(
+      new CreateCertificateFromCsrCommand({ certificateSigningRequest: csrPem, setAsActive: true }),
+    );
+    const { certificateId, certificateArn, certificatePem } = created;
+    if (!certificateId || !certificateArn || !certificatePem) {
+      throw new Error('CreateCertificateFromCsr answered without id, ARN or PEM');
+    }
+    // Deactivated before anything else is undone: should a delete below
+    // fail, what is left can no longer connect.
+    rollback.deactivateFirst({
+      what: `active certificate ${certificateId}`,
+      run: async () => {
+        await this.#iot.send(
+          new UpdateCertificateCommand({ certificateId, newStatus: 'INACTIVE' }),
+        );
+      },
+    });
+    rollback.add({
+      what: `certificate ${certificateId}`,
+      run: () =>
+        this.#retryWhileAttached(() =>
+          this.#iot.send(new DeleteCertificateCommand({ certificateId })),
+        ),
+    });
+    const notAfter = new Date(new X509Certificate(certificatePem).validTo).toISOString();
+
+    const policyName = this.#policyName;
+    await this.#iot.send(new AttachPolicyCommand({ policyName, target: certificateArn }));
+    rollback.add({
+      what: `policy ${policyName} on certificate ${certificateId}`,
+      run: async () => {
+        await this.#iot.send(new DetachPolicyCommand({ policyName, target: certificateArn }));
+      },
+    });
+
+    // Added before the call: a timeout may hide an attachment that did happen.
+    rollback.add({
+      what: `certificate ${certificateId} on thing ${thingName}`,
+      run: async () => {
+        // Errors are not reported here: if the attachment did happen and
+        // stays, the certificate and thing deletes fail and say so.
+        await this.#iot
+          .send(new DetachThingPrincipalCommand({ thingName, principal: certificateArn }))
+          .catch(() => undefined);
+      },
+    });
+    await this.#iot.send(new AttachThingPrincipalCommand({ thingName, principal: certificateArn }));
+    return { certificateId, certificatePem, status: 'ACTIVE', notAfter };
+  }
+
+  /**
+   * DescribeThing, then the thing's certificates. A thing without our two
+   * attributes was not registered through this port: null, as for no thing.
+   */
+  async getGateway(thingName: string): Promise<GatewayThing | null> {
+    // AWS would refuse such a name with a 400; no gateway can have it.
+    if (!isValidThingName(thingName)) return null;
+    let attributes: Record<string, string> | undefined;
+    try {
+      ({ attributes } = await this.#iot.send(new DescribeThingCommand({ thingName })));
+    } catch (err) {
+      if (isAwsError(err, 'ResourceNotFoundException')) return null;
+      throw toDomainError(err, `looking up thing '${thingName}' failed`);
+    }
+    const owner = ownerOf(attributes);
+    return owner === null ? null : this.#gatewayOf(thingName, owner);
+  }
+
+  /**
+   * ListThings takes one attribute filter. It filters on `organisationId` when
+   * one is asked for (the narrower set, so pages come back full) and on
+   * `partnerId` otherwise; every thing returned is then checked against both
+   * here, so the partner boundary never rests on an organisation id being
+   * unique across partners. Because of that check a page of AWS's may hold
+   * things we drop, so the cursor names AWS's page (its token and size) and how
+   * many of its things were used, rather than passing AWS's token through.
+   */
+  async listGateways(partnerId: string, options: ListGatewaysOptions = {}): Promise<GatewayPage> {
+    const limit = resolvePageLimit(options.limit);
+    const organisationId = options.organisationId;
+    if (partnerId === '' || organisationId === '') {
+      // An empty attribute value would not filter at all.
+      throw new DomainError('VALIDATION_FAILED', 'partnerId and organisationId must be non-empty');
+    }
+    const filter =
+      organisationId === undefined
+        ? { attributeName: 'partnerId', attributeValue: partnerId }
+        : { attributeName: 'organisationId', attributeValue: organisationId };
+    const owned = (thing: ThingAttribute | undefined): Listed | null => {
+      const owner = ownerOf(thing?.attributes);
+      const thingName = thing?.thingName;
+      if (thingName === undefined || owner?.partnerId !== partnerId) return null;
+      if (organisationId !== undefined && owner.organisationId !== organisationId) return null;
+      return { thingName, owner };
+    };
+
+    const scope = { partnerId, organisationId: organisationId ?? null };
+    let position: ListPosition =
+      options.cursor === undefined
+        ? { token: null, skip: 0, size: limit }
+        : decodeListCursor(options.cursor, scope);
+    const found: Listed[] = [];
+    let next: ListPosition | null = null;
+    for (let round = 1; ; round++) {
+      let out;
+      try {
+        out = await this.#iot.send(
+          new ListThingsCommand({
+            ...filter,
+            maxResults: position.size,
+            ...(position.token === null ? {} : { nextToken: position.token }),
+          }),
+        );
+      } catch (err) {
+        throw toDomainError(err, `listing the gateways of '${partnerId}' failed`);
+      }
+      const things = out.things ?? [];
+      let index = position.skip;
+      for (; index < things.length && found.length < limit; index++) {
+        const listed = owned(things[index]);
+        if (listed !== null) found.push(listed);
+      }
+      const token = out.nextToken ? out.nextToken : null;
+      if (found.length === limit) {
+        if (things.slice(index).some((thing) => owned(thing) !== null))
+          next = { ...position, skip: index };
+        else if (token !== null) next = { token, skip: 0, size: position.size };
+        break;
+      }
+      if (token === null) break;
+      position = { token, skip: 0, size: position.size };
+      // A page of things we all drop is possible (a foreign organisation of the
+      // same id); answering early with a cursor keeps one call bounded.
+      if (round === MAX_LIST_ROUNDS) {
+        next = position;
+        break;
+      }
+    }
+
+    const gateways = await mapLimited(found, CONTROL_PLANE_CALLS_IN_FLIGHT, (thing) =>
+      this.#gatewayOf(thing.thingName, thing.owner),
+    );
+    const items = gateways.flatMap((gateway) => (gateway === null ? [] : [gateway]));
+    return next === null ? { items } : { items, cursor: encodeListCursor(next, scope) };
   }
 
   /** Takes effect within minutes; IoT Core then disconnects clients using the certificate. */
@@ -318,6 +449,79 @@ export class AwsIotCore implements IotCore {
     }
   }
 
+  /**
+   * AWS keeps no connection time in its registry: see README.md, "Last
+   * connection". Null when the thing was deleted since it was looked up.
+   */
+  async #gatewayOf(thingName: string, owner: Owner): Promise<GatewayThing | null> {
+    const certificates = await this.#certificatesOf(thingName);
+    if (certificates === null) return null;
+    return { thingName, ...owner, certificates, lastConnectedAt: null };
+  }
+
+  /**
+   * ListThingPrincipals (every page), then DescribeCertificate for each
+   * certificate among the principals; newest first, as the registry lists them.
+   */
+  async #certificatesOf(thingName: string): Promise<GatewayCertificate[] | null> {
+    const principals: string[] = [];
+    let nextToken: string | undefined;
+    try {
+      do {
+        const out = await this.#iot.send(
+          new ListThingPrincipalsCommand({ thingName, ...(nextToken ? { nextToken } : {}) }),
+        );
+        principals.push(...(out.principals ?? []));
+        nextToken = out.nextToken ? out.nextToken : undefined;
+      } while (nextToken !== undefined);
+    } catch (err) {
+      if (isAwsError(err, 'ResourceNotFoundException')) return null;
+      throw toDomainError(err, `listing the certificates of '${thingName}' failed`);
+    }
+    // Other principal kinds (Cognito identities) can be attached too; a gateway has none.
+    const ids = principals.flatMap((arn) => {
+      const id = CERTIFICATE_ARN.exec(arn)?.[1];
+      return id === undefined ? [] : [id];
+    });
+    const described = await mapLimited(ids, CONTROL_PLANE_CALLS_IN_FLIGHT, (certificateId) =>
+      this.#describeCertificate(certificateId),
+    );
+    return described
+      .flatMap((d) => (d === null ? [] : [d]))
+      .sort((a, b) => b.order.localeCompare(a.order))
+      .map((d) => d.certificate);
+  }
+
+  async #describeCertificate(
+    certificateId: string,
+  ): Promise<{ certificate: GatewayCertificate; order: string } | null> {
+    let description: CertificateDescription | undefined;
+    try {
+      ({ certificateDescription: description } = await this.#iot.send(
+        new DescribeCertificateCommand({ certificateId }),
+      ));
+    } catch (err) {
+      // Deleted between the listing and now: no longer the thing's.
+      if (isAwsError(err, 'ResourceNotFoundException')) return null;
+      throw toDomainError(err, `describing certificate ${certificateId} failed`);
+    }
+    const pem = description?.certificatePem;
+    if (description === undefined || pem === undefined) {
+      throw new Error(`DescribeCertificate answered without the certificate ${certificateId}`);
+    }
+    const notAfter = description.validity?.notAfter ?? new Date(new X509Certificate(pem).validTo);
+    const createdAt = description.creationDate?.toISOString() ?? '';
+    return {
+      certificate: {
+        certificateId,
+        certificatePem: pem,
+        status: portStatus(description.status),
+        notAfter: notAfter.toISOString(),
+      },
+      order: `${createdAt}#${certificateId}`,
+    };
+  }
+
   async #thingExists(thingName: string): Promise<boolean> {
     try {
       await this.#iot.send(new DescribeThingCommand({ thingName }));
@@ -350,23 +554,125 @@ export class AwsIotCore implements IotCore {
   }
 }
 
+/** Control-plane calls one list makes at once: AWS throttles them per account. */
+const CONTROL_PLANE_CALLS_IN_FLIGHT = 4;
+
+/** ListThings calls one `listGateways` makes at most before answering with a cursor. */
+const MAX_LIST_ROUNDS = 5;
+
+/** The ARN of a certificate principal: `arn:aws:iot:<region>:<account>:cert/<id>`. */
+const CERTIFICATE_ARN = /^arn:[^:]+:iot:[^:]*:[^:]*:cert\/([0-9a-f]+)$/;
+
+interface Owner {
+  partnerId: string;
+  organisationId: string;
+}
+
+interface Listed {
+  thingName: string;
+  owner: Owner;
+}
+
+function ownerOf(attributes: Record<string, string> | undefined): Owner | null {
+  const partnerId = attributes?.['partnerId'];
+  const organisationId = attributes?.['organisationId'];
+  if (!partnerId || !organisationId) return null;
+  return { partnerId, organisationId };
+}
+
+/**
+ * IoT Core's statuses beyond the port's three (PENDING_ACTIVATION,
+ * PENDING_TRANSFER, REGISTER_INACTIVE) all mean "cannot connect": INACTIVE.
+ */
+function portStatus(status: string | undefined): CertificateStatus {
+  return status === 'ACTIVE' || status === 'REVOKED' ? status : 'INACTIVE';
+}
+
+/** Where a listing resumes: AWS's page (token, size) and how many of its things were used. */
+interface ListPosition {
+  token: string | null;
+  skip: number;
+  size: number;
+}
+
+interface ListScope {
+  partnerId: string;
+  organisationId: string | null;
+}
+
+function encodeListCursor(position: ListPosition, scope: ListScope): string {
+  return encodeCursor({
+    p: scope.partnerId,
+    o: scope.organisationId,
+    t: position.token,
+    k: position.skip,
+    m: position.size,
+  });
+}
+
+/**
+ * A cursor comes back from a client: it must be one of ours for the same
+ * partner and organisation, so it can never start a listing of someone else's.
+ */
+function decodeListCursor(cursor: string, scope: ListScope): ListPosition {
+  const { p, o, t, k, m } = decodeCursorFields(cursor);
+  const wholeNumber = (n: unknown, min: number, max: number): n is number =>
+    typeof n === 'number' && Number.isInteger(n) && n >= min && n <= max;
+  if (
+    p !== scope.partnerId ||
+    o !== scope.organisationId ||
+    !(t === null || (typeof t === 'string' && t !== '')) ||
+    !wholeNumber(m, 1, MAX_AWS_PAGE) ||
+    !wholeNumber(k, 0, m)
+  ) {
+    throw invalidCursor();
+  }
+  return { token: t, skip: k, size: m };
+}
+
+/** ListThings' own bound on `maxResults`. */
+const MAX_AWS_PAGE = 250;
+
 interface UndoStep {
   /** What stays behind if the step fails, for the operator. */
   what: string;
   run: () => Promise<void>;
 }
 
-/** Runs every step even when one fails; answers what could not be removed. */
-async function runUndo(steps: readonly UndoStep[]): Promise<string[]> {
-  const left: string[] = [];
-  for (const step of steps) {
-    try {
-      await step.run();
-    } catch {
-      left.push(step.what);
-    }
+/** Undo steps, run newest first after the certificate is deactivated. */
+class Rollback {
+  #deactivate: UndoStep | undefined;
+  readonly #steps: UndoStep[] = [];
+
+  add(step: UndoStep): void {
+    this.#steps.push(step);
   }
-  return left;
+
+  deactivateFirst(step: UndoStep): void {
+    this.#deactivate = step;
+  }
+
+  /**
+   * Runs every step even when one fails, and answers the error to throw: the
+   * failure itself, or INTERNAL_ERROR naming what could not be removed.
+   */
+  async undo(err: unknown, what: string): Promise<unknown> {
+    const steps = [...(this.#deactivate ? [this.#deactivate] : []), ...this.#steps.reverse()];
+    const left: string[] = [];
+    for (const step of steps) {
+      try {
+        await step.run();
+      } catch {
+        left.push(step.what);
+      }
+    }
+    const failure = toDomainError(err, `${what} failed`);
+    if (left.length === 0) return failure;
+    return new DomainError('INTERNAL_ERROR', `${what} failed and could not be fully undone`, {
+      cause: failure,
+      details: { leftBehind: left },
+    });
+  }
 }
 
 function parseDocument(payload: Uint8Array): Record<string, unknown> {

@@ -32,13 +32,30 @@ export interface FakeReply {
 
 type Override = { method: string; path: RegExp; reply: FakeReply; times: number };
 
+/** A certificate as DescribeCertificate describes it; times in epoch seconds, as on the wire. */
+export interface FakeCertificate {
+  certificateId: string;
+  certificateArn: string;
+  certificatePem: string;
+  status: string;
+  creationDate: number;
+  notBefore: number;
+  notAfter: number;
+}
+
 export interface FakeAwsIot {
   url: string;
   requests: RecordedRequest[];
   /** The next `times` requests matching method and path get `reply` instead of the default. */
   override(method: string, path: RegExp, reply: FakeReply, times?: number): void;
-  /** Seeded state: things by name, shadows by `thing/name`, policies, templates, rules. */
+  /**
+   * Seeded state: things by name (as DescribeThing answers: `attributes`,
+   * `version`, ...), certificates by id, the principal ARNs attached to each
+   * thing, shadows by `thing/name`, policies, templates, rules.
+   */
   things: Map<string, Record<string, unknown>>;
+  certificates: Map<string, FakeCertificate>;
+  principals: Map<string, string[]>;
   shadows: Map<string, Record<string, unknown>>;
   policies: Map<string, { versions: { id: string; document: string; isDefault: boolean }[] }>;
   templates: Map<string, Record<string, unknown>>;
@@ -58,6 +75,10 @@ export async function startFakeAwsIot(): Promise<FakeAwsIot> {
   const requests: RecordedRequest[] = [];
   const overrides: Override[] = [];
   const things = new Map<string, Record<string, unknown>>();
+  const certificates = new Map<string, FakeCertificate>();
+  const principals = new Map<string, string[]>();
+  /** Creation times one second apart, so "newest first" is well defined. */
+  let clock = 1_700_000_000;
   const shadows = new Map<string, Record<string, unknown>>();
   const policies: FakeAwsIot['policies'] = new Map();
   const templates = new Map<string, Record<string, unknown>>();
@@ -93,7 +114,17 @@ export async function startFakeAwsIot(): Promise<FakeAwsIot> {
       });
       return { status: 200, body: { state: update.state, version, timestamp: 1_700_000_000 } };
     }
-    if ((m = path.match(/^\/things\/([^/]+)\/principals$/))) return { status: 200, body: {} };
+    if (method === 'GET' && path === '/things') return listThings(query);
+    if ((m = path.match(/^\/things\/([^/]+)\/principals$/))) {
+      const name = decodeURIComponent(m[1]!);
+      if (!things.has(name)) return error(404, 'ResourceNotFoundException', 'no such thing');
+      const attached = principals.get(name) ?? [];
+      if (method === 'GET') return page(attached, query, (items) => ({ principals: items }));
+      const principal = String(req.headers['x-amzn-principal'] ?? '');
+      const rest = attached.filter((p) => p !== principal);
+      principals.set(name, method === 'PUT' ? [...rest, principal] : rest);
+      return { status: 200, body: {} };
+    }
     if ((m = path.match(/^\/things\/([^/]+)$/))) {
       const name = decodeURIComponent(m[1]!);
       if (method === 'GET') {
@@ -104,26 +135,69 @@ export async function startFakeAwsIot(): Promise<FakeAwsIot> {
       }
       if (method === 'POST') {
         if (things.has(name)) return error(409, 'ResourceAlreadyExistsException', 'exists');
-        things.set(name, { thingName: name, ...json(), version: 1 });
+        const body = json() as { attributePayload?: { attributes?: Record<string, string> } };
+        things.set(name, {
+          thingName: name,
+          thingId: `id-${name}`,
+          thingArn: arn('thing', name),
+          defaultClientId: name,
+          attributes: body.attributePayload?.attributes ?? {},
+          version: 1,
+        });
         return {
           status: 200,
-          body: { thingName: name, thingArn: arn('thing', name), thingId: 'id-1' },
+          body: { thingName: name, thingArn: arn('thing', name), thingId: `id-${name}` },
         };
       }
       things.delete(name);
+      principals.delete(name);
       return { status: 200, body: {} };
     }
     if (method === 'POST' && path === '/certificates') {
       const { certificateSigningRequest } = json() as { certificateSigningRequest: string };
       const signed = await ca.signGatewayCsr(certificateSigningRequest, { thingName: 'gw' });
+      const certificate: FakeCertificate = {
+        certificateId: signed.certificateId,
+        certificateArn: arn('cert', signed.certificateId),
+        certificatePem: signed.certificatePem,
+        status: query['setAsActive'] === 'true' ? 'ACTIVE' : 'INACTIVE',
+        creationDate: clock++,
+        notBefore: Date.parse(signed.notBefore) / 1000,
+        notAfter: Date.parse(signed.notAfter) / 1000,
+      };
+      certificates.set(certificate.certificateId, certificate);
       return {
         status: 200,
         body: {
-          certificateArn: arn('cert', signed.certificateId),
-          certificateId: signed.certificateId,
-          certificatePem: signed.certificatePem,
+          certificateArn: certificate.certificateArn,
+          certificateId: certificate.certificateId,
+          certificatePem: certificate.certificatePem,
         },
       };
+    }
+    if ((m = path.match(/^\/certificates\/([0-9a-f]+)$/))) {
+      const certificate = certificates.get(m[1]!);
+      if (method === 'GET') {
+        if (!certificate) return error(404, 'ResourceNotFoundException', 'no such certificate');
+        const { notBefore, notAfter, ...rest } = certificate;
+        return {
+          status: 200,
+          body: {
+            certificateDescription: {
+              ...rest,
+              ownedBy: ACCOUNT,
+              lastModifiedDate: rest.creationDate,
+              customerVersion: 1,
+              certificateMode: 'DEFAULT',
+              validity: { notBefore, notAfter },
+            },
+          },
+        };
+      }
+      // Unknown ids are acknowledged: the status and delete tests need no seeded certificate.
+      if (method === 'PUT' && certificate) certificate.status = query['newStatus'] ?? '';
+      if (method === 'DELETE') certificates.delete(m[1]!);
+      return { status: 200 };
     }
     if (/^\/(certificates|target-policies|confirmdestination)\//.test(path)) return { status: 200 };
 
@@ -205,6 +279,59 @@ export async function startFakeAwsIot(): Promise<FakeAwsIot> {
     return error(400, 'InvalidRequestException', `fake has no route for ${method} ${path}`);
   }
 
+  /**
+   * ListThings: exact attribute match (or prefix with usePrefixAttributeValue),
+   * in name order, paged by an opaque token as AWS does.
+   */
+  function listThings(query: Record<string, string>): FakeReply {
+    const { attributeName, attributeValue } = query;
+    const prefix = query['usePrefixAttributeValue'] === 'true';
+    const matching = [...things.values()]
+      .filter((thing) => {
+        if (attributeName === undefined || attributeValue === undefined) return true;
+        const value = (thing['attributes'] as Record<string, string> | undefined)?.[attributeName];
+        return (
+          value !== undefined &&
+          (prefix ? value.startsWith(attributeValue) : value === attributeValue)
+        );
+      })
+      .map((thing) => ({
+        thingName: thing['thingName'],
+        thingArn: thing['thingArn'] ?? arn('thing', String(thing['thingName'])),
+        attributes: thing['attributes'] ?? {},
+        version: thing['version'] ?? 1,
+      }))
+      .sort((a, b) => String(a.thingName).localeCompare(String(b.thingName)));
+    return page(matching, query, (items) => ({ things: items }));
+  }
+
+  /** One page of `items` by AWS's `maxResults` (1–250) and `nextToken` (an offset, opaque). */
+  function page<T>(
+    items: T[],
+    query: Record<string, string>,
+    shape: (items: T[]) => Record<string, unknown>,
+  ): FakeReply {
+    const size = query['maxResults'] === undefined ? 50 : Number(query['maxResults']);
+    if (!Number.isInteger(size) || size < 1 || size > 250) {
+      return error(400, 'InvalidRequestException', 'maxResults must be 1-250');
+    }
+    const token = query['nextToken'];
+    const start = token === undefined ? 0 : Number(Buffer.from(token, 'base64url').toString());
+    if (!Number.isInteger(start) || start < 0) {
+      return error(400, 'InvalidRequestException', 'invalid nextToken');
+    }
+    const end = start + size;
+    return {
+      status: 200,
+      body: {
+        ...shape(items.slice(start, end)),
+        ...(end < items.length
+          ? { nextToken: Buffer.from(String(end)).toString('base64url') }
+          : {}),
+      },
+    };
+  }
+
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -243,6 +370,8 @@ export async function startFakeAwsIot(): Promise<FakeAwsIot> {
     requests,
     override: (method, path, reply, times = 1) => overrides.push({ method, path, reply, times }),
     things,
+    certificates,
+    principals,
     shadows,
     policies,
     templates,

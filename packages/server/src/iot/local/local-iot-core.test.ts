@@ -3,6 +3,10 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vite
 import type { TelegramBatchDelivery } from '../../domain/ports.js';
 import type { IotRegistry } from '../iot-registry.js';
 import { createMemoryIotRegistry } from '../memory-iot-registry.js';
+import { createDynamoClients } from '../../store/dynamodb-client.js';
+import { createDynamoIotRegistry } from '../../store/dynamodb-iot-registry.js';
+import { startEmbeddedDynamo } from '../../store/embedded-dynamodb.js';
+import { ensureTable } from '../../store/table.js';
 import {
   closedBy,
   connectOrThrow,
@@ -17,6 +21,7 @@ import { makeGatewayCsr } from './pki/pki-test-kit.js';
 import { createMemoryShadowStore, createShadowService } from './shadow/index.js';
 
 const OWNER = { partnerId: 'acme', organisationId: 'org-1' };
+const REGION = 'eu-central-1';
 
 describe('local IoT Core adapter', { timeout: 15_000 }, () => {
   let ca: CertificateAuthority;
@@ -41,9 +46,9 @@ describe('local IoT Core adapter', { timeout: 15_000 }, () => {
   });
 
   /** A gateway's side of registration: its key never leaves it, only the CSR does. */
-  async function register(thingName: string) {
+  async function register(thingName: string, owner: typeof OWNER = OWNER) {
     const { csrPem, privateKeyPem } = await makeGatewayCsr('P-256', `CN=${thingName}`);
-    const thing = await iot.registerGateway({ thingName, ...OWNER, csrPem });
+    const thing = await iot.registerGateway({ thingName, ...owner, csrPem });
     const certificate = thing.certificates[0];
     if (certificate === undefined) throw new Error('registered without a certificate');
     return { thing, csrPem, identity: { ...certificate, privateKeyPem } };
@@ -207,6 +212,222 @@ describe('local IoT Core adapter', { timeout: 15_000 }, () => {
     await iot.publish(topics.errors('gw-0010'), '{"code":"INVALID_JSON"}');
     expect(await received).toBe(`${topics.errors('gw-0010')} {"code":"INVALID_JSON"}`);
     expect(heardByOther).not.toHaveBeenCalled();
+  });
+
+  describe('the operator view of gateways', () => {
+    it('gets a gateway with its certificates, newest first, and its last connection', async () => {
+      const { identity } = await register('gw-0020');
+      expect(await iot.getGateway('gw-0020')).toMatchObject({ lastConnectedAt: null });
+      const client = await connectOrThrow(broker, identity, { clientId: 'gw-0020' });
+      await client.endAsync();
+      // A later certificate, as a rotation leaves it, here already deactivated.
+      const later = await ca.signGatewayCsr((await makeGatewayCsr('P-256', 'CN=gw-0020')).csrPem, {
+        thingName: 'gw-0020',
+      });
+      await registry.createCertificate({
+        ...later,
+        status: 'INACTIVE',
+        partnerId: OWNER.partnerId,
+        thingName: 'gw-0020',
+        isClaim: false,
+        createdAt: '2999-01-01T00:00:00.000Z',
+      });
+
+      const gateway = await iot.getGateway('gw-0020');
+      expect(gateway).toEqual({
+        thingName: 'gw-0020',
+        ...OWNER,
+        certificates: [
+          {
+            certificateId: later.certificateId,
+            certificatePem: later.certificatePem,
+            status: 'INACTIVE',
+            notAfter: later.notAfter,
+          },
+          {
+            certificateId: identity.certificateId,
+            certificatePem: identity.certificatePem,
+            status: 'ACTIVE',
+            notAfter: identity.notAfter,
+          },
+        ],
+        lastConnectedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      });
+      expect(await iot.getGateway('gw-unknown')).toBeNull();
+    });
+
+    it("lists one partner's gateways page by page, by organisation on request", async () => {
+      const other = { partnerId: 'rival', organisationId: 'org-1' };
+      await register('gw-0031');
+      await register('gw-0032', { ...OWNER, organisationId: 'org-2' });
+      await register('gw-0033');
+      await register('gw-0034', other);
+      await register('gw-0035');
+
+      const names: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await iot.listGateways(OWNER.partnerId, {
+          limit: 2,
+          ...(cursor === undefined ? {} : { cursor }),
+        });
+        expect(page.items.length).toBeLessThanOrEqual(2);
+        for (const gateway of page.items) {
+          expect(gateway.certificates).toEqual([expect.objectContaining({ status: 'ACTIVE' })]);
+          names.push(gateway.thingName);
+        }
+        cursor = page.cursor;
+      } while (cursor !== undefined);
+      expect(names).toEqual(['gw-0031', 'gw-0032', 'gw-0033', 'gw-0035']);
+
+      const org1 = await iot.listGateways(OWNER.partnerId, { organisationId: 'org-1' });
+      expect(org1.items.map((g) => g.thingName)).toEqual(['gw-0031', 'gw-0033', 'gw-0035']);
+      expect(org1.cursor).toBeUndefined();
+      expect((await iot.listGateways('rival')).items).toEqual([
+        expect.objectContaining({ thingName: 'gw-0034', ...other }),
+      ]);
+    });
+
+    it("refuses a cursor of another partner's list and a limit out of range", async () => {
+      await register('gw-0041');
+      await register('gw-0042');
+      const first = await iot.listGateways(OWNER.partnerId, { limit: 1 });
+      expect(first.cursor).toEqual(expect.any(String));
+      await expect(
+        iot.listGateways('rival', { cursor: first.cursor as string }),
+      ).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+      await expect(iot.listGateways(OWNER.partnerId, { limit: 101 })).rejects.toMatchObject({
+        code: 'VALIDATION_FAILED',
+      });
+      await expect(iot.listGateways('')).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    });
+  });
+
+  it('closes a connection whose certificate another process revoked in the same table', async () => {
+    const db = await startEmbeddedDynamo({});
+    // Two clients, as two processes have: nothing passes between them but the table.
+    const server = createDynamoClients({
+      region: REGION,
+      endpoint: db.endpoint,
+      localCredentials: true,
+    });
+    const operator = createDynamoClients({
+      region: REGION,
+      endpoint: db.endpoint,
+      localCredentials: true,
+    });
+    try {
+      const tableName = 'zw-revocation';
+      await ensureTable(server.client, tableName);
+      await broker.close();
+      registry = createDynamoIotRegistry({ doc: server.doc, tableName });
+      ({ iot, broker } = await startLocalIotCore({
+        registry,
+        ca,
+        port: 0,
+        host: '127.0.0.1',
+        certificateRecheckMs: 100,
+      }));
+      const { identity } = await register('gw-0050');
+      const client = await connectOrThrow(broker, identity, { clientId: 'gw-0050' });
+      const closed = closedBy(client, 3000);
+
+      const cli = createDynamoIotRegistry({ doc: operator.doc, tableName });
+      await cli.setCertificateStatus(identity.certificateId, 'REVOKED');
+      await closed;
+      expect((await tryConnect(broker, identity, { clientId: 'gw-0050' })).ok).toBe(false);
+      expect((await iot.getGateway('gw-0050'))?.certificates).toEqual([
+        expect.objectContaining({ certificateId: identity.certificateId, status: 'REVOKED' }),
+      ]);
+    } finally {
+      await endAllClients();
+      server.client.destroy();
+      operator.client.destroy();
+      await db.close();
+    }
+  });
+
+  describe('rotating a certificate', () => {
+    /** The gateway's side of a rotation: a new key, and a CSR for it. */
+    async function rotate(thingName: string) {
+      const { csrPem, privateKeyPem } = await makeGatewayCsr('P-256', `CN=${thingName}`);
+      const certificate = await iot.rotateCertificate(thingName, csrPem);
+      return { ...certificate, privateKeyPem };
+    }
+
+    it('lets the gateway switch over while the old certificate works, then retires the old one', async () => {
+      const { identity: old } = await register('gw-0060');
+      const before = await connectOrThrow(broker, old, { clientId: 'gw-0060' });
+
+      const next = await rotate('gw-0060');
+      expect(next).toMatchObject({ status: 'ACTIVE', notAfter: expect.any(String) });
+      expect(next.certificateId).not.toBe(old.certificateId);
+      // The rotation itself cuts nobody off.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(before.connected).toBe(true);
+      expect((await iot.getGateway('gw-0060'))?.certificates.map((c) => c.status)).toEqual([
+        'ACTIVE',
+        'ACTIVE',
+      ]);
+
+      // The gateway reconnects with its new certificate (the old session is taken over) ...
+      const taken = closedBy(before);
+      const after = await connectOrThrow(broker, next, { clientId: 'gw-0060' });
+      await taken;
+      // ... and the operator revokes the old one, which no longer connects.
+      await iot.setCertificateStatus(old.certificateId, 'REVOKED');
+      expect(after.connected).toBe(true);
+      expect((await tryConnect(broker, old, { clientId: 'gw-0060' })).ok).toBe(false);
+      expect(
+        (await iot.getGateway('gw-0060'))?.certificates.map((c) => [c.certificateId, c.status]),
+      ).toEqual([
+        [next.certificateId, 'ACTIVE'],
+        [old.certificateId, 'REVOKED'],
+      ]);
+    });
+
+    it('refuses a third active certificate with CONFLICT and writes nothing', async () => {
+      const { identity } = await register('gw-0061');
+      await rotate('gw-0061');
+      await expect(rotate('gw-0061')).rejects.toMatchObject({
+        code: 'CONFLICT',
+        details: { reason: 'TOO_MANY_ACTIVE_CERTIFICATES' },
+      });
+      expect(await registry.listCertificates('gw-0061')).toHaveLength(2);
+      await iot.setCertificateStatus(identity.certificateId, 'INACTIVE');
+      await expect(rotate('gw-0061')).resolves.toMatchObject({ status: 'ACTIVE' });
+    });
+
+    it('refuses a CSR whose CN is not the thing, as registration does', async () => {
+      await register('gw-0062');
+      const { csrPem } = await makeGatewayCsr('P-256', 'CN=gw-other');
+      await expect(iot.rotateCertificate('gw-0062', csrPem)).rejects.toMatchObject({
+        code: 'VALIDATION_FAILED',
+        details: { pkiCode: 'CN_MISMATCH' },
+      });
+      expect(await registry.listCertificates('gw-0062')).toHaveLength(1);
+    });
+
+    it('refuses an unknown gateway (NOT_FOUND) and a retired one (CONFLICT)', async () => {
+      await expect(rotate('gw-0063')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      const { identity } = await register('gw-0064');
+      await iot.setCertificateStatus(identity.certificateId, 'REVOKED');
+      await expect(rotate('gw-0064')).rejects.toMatchObject({
+        code: 'CONFLICT',
+        details: { reason: 'GATEWAY_RETIRED' },
+      });
+      expect(await registry.listCertificates('gw-0064')).toHaveLength(1);
+    });
+
+    it('brings a gateway with a lost key back: deactivate, rotate, connect with the new key', async () => {
+      const { identity: lost } = await register('gw-0065');
+      await iot.setCertificateStatus(lost.certificateId, 'INACTIVE');
+      const replacement = await rotate('gw-0065');
+      await iot.setCertificateStatus(lost.certificateId, 'REVOKED');
+      const client = await connectOrThrow(broker, replacement, { clientId: 'gw-0065' });
+      expect(client.connected).toBe(true);
+      expect((await tryConnect(broker, lost, { clientId: 'gw-0065' })).ok).toBe(false);
+    });
   });
 
   it('says the device shadow is not available without a shadow service', async () => {

@@ -10,11 +10,14 @@ import { INGEST_RULE, isValidThingName, parseTopic } from '@zaehlwerk/firmware-c
 import { DomainError, isDomainError } from '../../domain/errors.js';
 import type {
   CertificateStatus,
+  GatewayCertificate,
   GatewayThing,
   IotCore,
   TelegramBatchDelivery,
 } from '../../domain/ports.js';
 import type { CertificateRecord, IotRegistry, ThingRecord } from '../iot-registry.js';
+import { mapLimited } from '../map-limited.js';
+import { assertRotationAllowed } from '../rotation-rules.js';
 import {
   startLocalBroker,
   type LocalBroker,
@@ -59,6 +62,9 @@ export interface LocalIotCore extends IotCore {
    */
   handleRuleMessage(message: RuleMessage): Promise<void>;
 }
+
+/** How many gateways' certificates a list reads at once. */
+const CERTIFICATE_READS_IN_FLIGHT = 8;
 
 /** PKI codes that describe the caller's CSR or names; the rest are the CA's own trouble. */
 const CALLER_PKI_CODES = new Set([
@@ -182,11 +188,82 @@ export function createLocalIotCore(options: LocalIotCoreOptions): LocalIotCore {
       return toGatewayThing(thing, [certificate]);
     },
 
+    async getGateway(thingName) {
+      const thing = await registry.getThing(thingName);
+      if (thing === null) return null;
+      return toGatewayThing(thing, await registry.listCertificates(thingName));
+    },
+
+    /**
+     * The registry pages the things (its cursor is passed through unchanged);
+     * each thing's certificates are one more read, a few at a time.
+     */
+    async listGateways(partnerId, listOptions = {}) {
+      // As the AWS adapter answers, where an empty value would not filter at all.
+      if (partnerId === '' || listOptions.organisationId === '') {
+        throw new DomainError(
+          'VALIDATION_FAILED',
+          'partnerId and organisationId must be non-empty',
+        );
+      }
+      const page = await registry.listThings(partnerId, {
+        ...(listOptions.organisationId === undefined
+          ? {}
+          : { organisationId: listOptions.organisationId }),
+        ...(listOptions.limit === undefined ? {} : { limit: listOptions.limit }),
+        ...(listOptions.cursor === undefined ? {} : { cursor: listOptions.cursor }),
+      });
+      const items = await mapLimited(page.items, CERTIFICATE_READS_IN_FLIGHT, async (thing) =>
+        toGatewayThing(thing, await registry.listCertificates(thing.thingName)),
+      );
+      return page.cursor === null ? { items } : { items, cursor: page.cursor };
+    },
+
+    /**
+     * Checks, then signs (the CA checks the CSR's CN against the thing, as at
+     * registration), then writes. A failed write leaves nothing: the signed
+     * certificate was never registered, so the broker refuses it.
+     */
+    async rotateCertificate(thingName, csrPem) {
+      const thing = await registry.getThing(thingName);
+      if (thing === null) {
+        throw new DomainError('NOT_FOUND', `gateway '${thingName}' is not registered`);
+      }
+      const existing = await registry.listCertificates(thingName);
+      assertRotationAllowed(
+        thingName,
+        existing.filter((c) => !c.isClaim).map((c) => c.status),
+      );
+      const signed = await sign(csrPem, thingName);
+      let certificate: CertificateRecord;
+      try {
+        certificate = await registry.createCertificate({
+          certificateId: signed.certificateId,
+          certificatePem: signed.certificatePem,
+          status: 'ACTIVE',
+          partnerId: thing.partnerId,
+          thingName,
+          isClaim: false,
+          notAfter: signed.notAfter,
+          createdAt: now().toISOString(),
+        });
+      } catch (err) {
+        if (isDomainError(err)) throw err;
+        throw new DomainError(
+          'SERVICE_UNAVAILABLE',
+          `storing the new certificate of '${thingName}' failed; nothing was changed`,
+          { cause: err },
+        );
+      }
+      return toGatewayCertificate(certificate);
+    },
+
     /**
      * The registry first, so that a reconnect is refused from then on; then the
      * broker cuts the connections that use this certificate, as IoT Core does
-     * after a revocation. A thing connected with another of its certificates
-     * (during a rotation) stays connected.
+     * after a revocation (the broker's periodic re-check would as well, later;
+     * this makes it immediate in this process). A thing connected with another
+     * of its certificates (during a rotation) stays connected.
      */
     async setCertificateStatus(certificateId: string, status: CertificateStatus) {
       await registry.setCertificateStatus(certificateId, status);
@@ -194,7 +271,9 @@ export function createLocalIotCore(options: LocalIotCoreOptions): LocalIotCore {
       const holders = broker
         .connections()
         .flatMap((c) => (c.certificateId === certificateId && c.thingName !== null ? [c] : []));
-      await Promise.all(holders.map((c) => broker.closeConnection(c.thingName as string)));
+      await Promise.all(
+        holders.map((c) => broker.closeConnection(c.thingName as string, 'AUTH_ERROR')),
+      );
     },
 
     // Without a shadow service, say so rather than pretend there is no shadow.
@@ -333,12 +412,17 @@ function toGatewayThing(thing: ThingRecord, certificates: CertificateRecord[]): 
     thingName: thing.thingName,
     partnerId: thing.partnerId,
     organisationId: thing.organisationId,
-    certificates: certificates.map((c) => ({
-      certificateId: c.certificateId,
-      certificatePem: c.certificatePem,
-      status: c.status,
-      notAfter: c.notAfter,
-    })),
+    // A claim certificate is never a gateway's, whatever thing a record names.
+    certificates: certificates.filter((c) => !c.isClaim).map(toGatewayCertificate),
     lastConnectedAt: thing.lastConnectedAt,
+  };
+}
+
+function toGatewayCertificate(certificate: CertificateRecord): GatewayCertificate {
+  return {
+    certificateId: certificate.certificateId,
+    certificatePem: certificate.certificatePem,
+    status: certificate.status,
+    notAfter: certificate.notAfter,
   };
 }

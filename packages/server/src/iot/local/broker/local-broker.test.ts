@@ -4,6 +4,7 @@ import type { IotRegistry } from '../../iot-registry.js';
 import { createMemoryIotRegistry } from '../../memory-iot-registry.js';
 import { loadOrCreateCertificateAuthority, type CertificateAuthority } from '../pki/index.js';
 import { makeGatewayCsr } from '../pki/pki-test-kit.js';
+import { registerMonitor } from '../monitor/index.js';
 import {
   closedBy,
   connectOrThrow,
@@ -182,6 +183,128 @@ describe('local IoT Core broker', { timeout: 15_000 }, () => {
       await closed;
       expect(ruleMessages).toEqual([]);
       expect(codes()).toContain('disconnected:NOT_AUTHORIZED');
+    });
+  });
+
+  describe('certificates changed by another process', () => {
+    const RECHECK_MS = 100;
+
+    /** A broker that re-checks every 100 ms, over `withRegistry`; the suite's one is closed. */
+    async function restart(
+      withRegistry: IotRegistry = registry,
+      certificateRecheckMs = RECHECK_MS,
+    ): Promise<void> {
+      await broker.close();
+      registry = withRegistry;
+      broker = await startLocalBroker({
+        registry,
+        ca,
+        port: 0,
+        host: '127.0.0.1',
+        onEvent: (event) => events.push(event),
+        certificateRecheckMs,
+      });
+    }
+
+    /** A monitor listening to the presence events of `thingName`. */
+    async function presence(thingName: string) {
+      const identity = await registerMonitor(ca, registry, { name: 'lab', partnerId: 'acme' });
+      const monitor = await connectOrThrow(broker, identity, { clientId: 'zw-monitor-lab' });
+      const filter = `$aws/events/presence/disconnected/${thingName}`;
+      expect(await subscribeGranted(monitor, { [filter]: { qos: 1 } })).toEqual([1]);
+      // Wrapped: an async function answering a bare promise would wait for the event.
+      return {
+        event: new Promise<Record<string, unknown>>((resolve) =>
+          monitor.on('message', (_topic, payload) =>
+            resolve(JSON.parse(payload.toString()) as Record<string, unknown>),
+          ),
+        ),
+      };
+    }
+
+    it.each([
+      ['REVOKED', 'CERTIFICATE_REVOKED'],
+      ['INACTIVE', 'CERTIFICATE_INACTIVE'],
+    ] as const)(
+      'closes a connection within the interval once its certificate is %s, with AUTH_ERROR',
+      async (status, code) => {
+        await restart();
+        const gw = await provisionGateway(ca, registry, 'gw-1500');
+        const bystander = await provisionGateway(ca, registry, 'gw-1501');
+        const disconnected = await presence('gw-1500');
+        const client = await connectOrThrow(broker, gw, { clientId: 'gw-1500' });
+        const other = await connectOrThrow(broker, bystander, { clientId: 'gw-1501' });
+        const closed = closedBy(client, 20 * RECHECK_MS);
+
+        // Straight into the registry, as an operator CLI on the same table writes it:
+        // nothing in this process is told.
+        const changedAt = Date.now();
+        await registry.setCertificateStatus(gw.certificateId, status);
+        await closed;
+        expect(Date.now() - changedAt).toBeLessThan(20 * RECHECK_MS);
+        expect(await disconnected.event).toMatchObject({
+          clientId: 'gw-1500',
+          eventType: 'disconnected',
+          disconnectReason: 'AUTH_ERROR',
+          clientInitiatedDisconnect: false,
+        });
+        expect(codes()).toContain(`disconnected:${code}`);
+        // Another gateway, with its own certificate, stays.
+        expect(other.connected).toBe(true);
+        const again = await tryConnect(broker, gw, { clientId: 'gw-1500' });
+        expect(again.ok).toBe(false);
+      },
+    );
+
+    it('closes a claim connection too, and keeps every ACTIVE one', async () => {
+      await restart();
+      const claim = await provisionClaim(ca, registry);
+      const gw = await provisionGateway(ca, registry, 'gw-1510');
+      const factory = await connectOrThrow(broker, claim, { clientId: 'factory-1' });
+      const gateway = await connectOrThrow(broker, gw, { clientId: 'gw-1510' });
+      await new Promise((resolve) => setTimeout(resolve, 3 * RECHECK_MS));
+      expect(broker.connectedClientIds()).toEqual(['factory-1', 'gw-1510']);
+
+      const closed = closedBy(factory, 20 * RECHECK_MS);
+      await registry.setCertificateStatus(claim.certificateId, 'REVOKED');
+      await closed;
+      expect(gateway.connected).toBe(true);
+    });
+
+    it('keeps connections while the registry cannot be read, and acts once it can', async () => {
+      const memory = createMemoryIotRegistry();
+      let failing = false;
+      await restart({
+        ...memory,
+        async getCertificate(certificateId) {
+          if (failing) throw new Error('table unavailable');
+          return memory.getCertificate(certificateId);
+        },
+      });
+      const gw = await provisionGateway(ca, registry, 'gw-1520');
+      const client = await connectOrThrow(broker, gw, { clientId: 'gw-1520' });
+      failing = true;
+      await memory.setCertificateStatus(gw.certificateId, 'REVOKED');
+      await new Promise((resolve) => setTimeout(resolve, 4 * RECHECK_MS));
+      expect(client.connected).toBe(true);
+      const closed = closedBy(client, 20 * RECHECK_MS);
+      failing = false;
+      await closed;
+    });
+
+    it('does not re-check with certificateRecheckMs 0', async () => {
+      await restart(registry, 0);
+      const gw = await provisionGateway(ca, registry, 'gw-1530');
+      const client = await connectOrThrow(broker, gw, { clientId: 'gw-1530' });
+      await registry.setCertificateStatus(gw.certificateId, 'REVOKED');
+      await new Promise((resolve) => setTimeout(resolve, 5 * RECHECK_MS));
+      expect(client.connected).toBe(true);
+    });
+
+    it('refuses a negative interval', async () => {
+      await expect(
+        startLocalBroker({ registry, ca, port: 0, certificateRecheckMs: -1 }),
+      ).rejects.toThrow(RangeError);
     });
   });
 

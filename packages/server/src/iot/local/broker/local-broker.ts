@@ -11,7 +11,7 @@ import {
   type Subscription,
 } from 'aedes';
 import { capturePayload, type CaptureLine } from '@zaehlwerk/firmware-contract';
-import type { IotRegistry } from '../../iot-registry.js';
+import type { CertificateRecord, IotRegistry } from '../../iot-registry.js';
 import { monitorCaptureTopic, parseMonitorDisconnectTopic } from '../monitor/monitor-topics.js';
 import type { CertificateAuthority } from '../pki/index.js';
 import { verifyClientCertificate } from '../pki/index.js';
@@ -79,14 +79,16 @@ export interface ServiceMessage {
 
 /**
  * Why a connection ended, as IoT Core names it in the `disconnectReason` of its
- * lifecycle event (IOT-CORE.md §1.4).
+ * lifecycle event (IOT-CORE.md §1.4; the values of the SDK's
+ * GetThingConnectivityData `disconnectReason`). `AUTH_ERROR` is AWS's "the
+ * client failed to authenticate or authorization failed".
  */
 export type DisconnectReason =
   | 'CLIENT_INITIATED_DISCONNECT'
   | 'API_INITIATED_DISCONNECT'
   | 'DUPLICATE_CLIENTID'
   | 'MQTT_KEEP_ALIVE_TIMEOUT'
-  | 'AUTHORIZATION_FAILURE'
+  | 'AUTH_ERROR'
   | 'CLIENT_ERROR'
   | 'SERVER_ERROR'
   | 'CONNECTION_LOST';
@@ -161,6 +163,16 @@ export interface LocalBrokerOptions {
    * same lines on their topics without it.
    */
   onCapture?: (line: CaptureLine) => void;
+  /**
+   * How often, in ms, the certificates of open connections are read again from
+   * the registry; a connection whose certificate is no longer there or no longer
+   * ACTIVE is closed (`AUTH_ERROR`). This is how a revocation written by another
+   * process into the same table (an operator CLI) ends a connection, as IoT Core
+   * ends it "within a few minutes" of UpdateCertificate (§1.12). Each round reads
+   * one registry item per distinct certificate connected. Default 10 000; 0 turns
+   * it off.
+   */
+  certificateRecheckMs?: number;
   /** IoT Core refuses connections without SNI (§1.1); default true. */
   requireSni?: boolean;
   /** Clock for `recordConnection`, `receivedAt` and certificate validity. */
@@ -202,6 +214,7 @@ export interface LocalBroker {
 }
 
 const DEFAULT_SCOPE: ArnScope = { region: 'eu-central-1', account: '000000000000' };
+const DEFAULT_CERTIFICATE_RECHECK_MS = 10_000;
 const DEFAULT_TEMPLATE = 'zw-gateway';
 
 /**
@@ -263,6 +276,10 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
   ];
   const monitorPolicies = [monitorPolicy(scope)];
   const emit = (event: BrokerEvent) => options.onEvent?.(event);
+  const recheckMs = options.certificateRecheckMs ?? DEFAULT_CERTIFICATE_RECHECK_MS;
+  if (!Number.isFinite(recheckMs) || recheckMs < 0) {
+    throw new RangeError(`certificateRecheckMs must be 0 or more, not ${recheckMs}`);
+  }
 
   const pending = new WeakMap<Client, PendingConnect>();
   const sessions = new WeakMap<Client, Session>();
@@ -552,7 +569,7 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
         endings.set(
           client,
           code === 'NOT_AUTHORIZED'
-            ? 'AUTHORIZATION_FAILURE'
+            ? 'AUTH_ERROR'
             : code === 'RULE_HANDLER_FAILED'
               ? 'SERVER_ERROR'
               : 'CLIENT_ERROR',
@@ -703,9 +720,52 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
   async function closeThing(thingName: string, reason: DisconnectReason): Promise<boolean> {
     const client = open.get(thingName);
     if (client === undefined || sessions.get(client)?.thingName !== thingName) return false;
+    await closeClient(client, reason);
+    return true;
+  }
+
+  async function closeClient(client: Client, reason: DisconnectReason): Promise<void> {
     endings.set(client, reason);
     await new Promise<void>((resolve) => client.close(() => resolve()));
-    return true;
+  }
+
+  /**
+   * One round of the certificate re-check (`certificateRecheckMs`). A registry
+   * that cannot be read keeps the connections: the next round asks again, and a
+   * broker that cut every gateway off whenever the table hiccuped would do more
+   * harm than a revocation taking one more round.
+   */
+  async function recheckCertificates(): Promise<void> {
+    const byCertificate = new Map<string, Client[]>();
+    for (const client of open.values()) {
+      const session = sessions.get(client);
+      if (session === undefined) continue;
+      byCertificate.set(session.certificateId, [
+        ...(byCertificate.get(session.certificateId) ?? []),
+        client,
+      ]);
+    }
+    for (const [certificateId, clients] of byCertificate) {
+      let status: CertificateRecord['status'] | 'UNKNOWN';
+      try {
+        status = (await registry.getCertificate(certificateId))?.status ?? 'UNKNOWN';
+      } catch {
+        continue;
+      }
+      if (status === 'ACTIVE') continue;
+      for (const client of clients) {
+        const session = sessions.get(client);
+        // Gone, or taken over by a newer connection, while the registry answered.
+        if (session === undefined || open.get(session.clientId) !== client) continue;
+        emit({
+          outcome: 'disconnected',
+          code: `CERTIFICATE_${status}`,
+          clientId: session.clientId,
+          message: `certificate ${certificateId} is ${status === 'UNKNOWN' ? 'no longer registered' : status.toLowerCase()}`,
+        });
+        await closeClient(client, 'AUTH_ERROR');
+      }
+    }
   }
 
   /**
@@ -874,6 +934,24 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
   }
   const address = server.address() as AddressInfo;
 
+  let rechecking = false;
+  const recheckTimer =
+    recheckMs === 0
+      ? null
+      : setInterval(() => {
+          // A slow registry must not stack rounds on top of each other.
+          if (rechecking) return;
+          rechecking = true;
+          // Only a throwing onEvent can reject; a timer has no one to report it to.
+          void recheckCertificates()
+            .catch(() => undefined)
+            .finally(() => {
+              rechecking = false;
+            });
+        }, recheckMs);
+  // The listening server keeps the process alive; the timer alone should not.
+  recheckTimer?.unref();
+
   let closing: Promise<void> | null = null;
   return {
     port: address.port,
@@ -921,6 +999,7 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
 
     close() {
       closing ??= (async () => {
+        if (recheckTimer !== null) clearInterval(recheckTimer);
         const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
         await new Promise<void>((resolve) => broker.close(() => resolve()));
         // Sockets still in the handshake or before CONNECT are not aedes clients yet.

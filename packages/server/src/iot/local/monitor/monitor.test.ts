@@ -154,7 +154,7 @@ describe('monitor interface of the IoT Core emulator', { timeout: 20_000 }, () =
     const gone = await received.waitFor((m) => m.topic.includes('/presence/disconnected/'));
     expect(gone.json).toMatchObject({
       eventType: 'disconnected',
-      disconnectReason: 'AUTHORIZATION_FAILURE',
+      disconnectReason: 'AUTH_ERROR',
       clientInitiatedDisconnect: false,
     });
     // The file capture got the same lines as the monitor.
