@@ -156,3 +156,250 @@ export function signingKeyKey(kid: string): { pk: string; sk: string } {
 
 /** Name of the one overloaded index (see table.ts). */
 export const GSI1 = 'gsi1';
+
+// ---- Tenancy: partners --------------------------------------------------------
+
+/**
+ * A partner, by its id alone: the id is a deployment-unique name (a slug the
+ * platform admin picks), and the partner is what every other key is under.
+ */
+export function partnerKey(partnerId: string): { pk: string; sk: string } {
+  return { pk: `PARTNER#${partnerId}`, sk: 'PARTNER' };
+}
+
+/** The index partition of all partners: the platform admin's list, not tenant-facing. */
+export const PARTNERS_PARTITION = 'PARTNERS';
+
+export function partnerIndexKey(partnerId: string): { gsi1pk: string; gsi1sk: string } {
+  return { gsi1pk: PARTNERS_PARTITION, gsi1sk: partnerId };
+}
+
+/**
+ * The uniqueness marker of a custom domain, by host name alone: a request's
+ * Host is all there is before the partner is known, and a host name serves
+ * one partner in the whole deployment. The marker names its owner; the
+ * caller confirms that the owner still lists the name.
+ */
+export function customDomainKey(hostname: string): { pk: string; sk: string } {
+  return { pk: `DOMAIN#${hostname}`, sk: 'DOMAIN' };
+}
+
+// ---- Tenancy: organisations -----------------------------------------------------
+
+export function organisationKey(
+  partnerId: string,
+  organisationId: string,
+): { pk: string; sk: string } {
+  return { pk: `P#${partnerId}#ORG#${organisationId}`, sk: 'ORG' };
+}
+
+export function partnerOrganisationsPartition(partnerId: string): string {
+  return `P#${partnerId}#ORGS`;
+}
+
+/** Oldest first by creation time (ISO-8601 sorts as text), the id breaking ties. */
+export function organisationIndexKey(
+  partnerId: string,
+  createdAt: string,
+  organisationId: string,
+): { gsi1pk: string; gsi1sk: string } {
+  return {
+    gsi1pk: partnerOrganisationsPartition(partnerId),
+    gsi1sk: `${createdAt}#${organisationId}`,
+  };
+}
+
+// ---- Tenancy: properties --------------------------------------------------------
+
+export function propertyKey(partnerId: string, propertyId: string): { pk: string; sk: string } {
+  return { pk: `P#${partnerId}#PROP#${propertyId}`, sk: 'PROP' };
+}
+
+/** The index partition of the properties an organisation serves as metering operator. */
+export function organisationPropertiesPartition(partnerId: string, organisationId: string): string {
+  return `P#${partnerId}#O#${organisationId}#PROPS`;
+}
+
+export function propertyIndexKey(
+  partnerId: string,
+  organisationId: string,
+  createdAt: string,
+  propertyId: string,
+): { gsi1pk: string; gsi1sk: string } {
+  return {
+    gsi1pk: organisationPropertiesPartition(partnerId, organisationId),
+    gsi1sk: `${createdAt}#${propertyId}`,
+  };
+}
+
+/**
+ * The table partition of the links from a property manager to the properties
+ * it manages: the property item's one index entry is its operator's, so the
+ * manager's list is a partition of link items of its own.
+ */
+export function managedPropertiesPartition(partnerId: string, organisationId: string): string {
+  return `P#${partnerId}#O#${organisationId}#MANAGED`;
+}
+
+export function managedPropertyLinkKey(
+  partnerId: string,
+  organisationId: string,
+  createdAt: string,
+  propertyId: string,
+): { pk: string; sk: string } {
+  return {
+    pk: managedPropertiesPartition(partnerId, organisationId),
+    sk: `${createdAt}#${propertyId}`,
+  };
+}
+
+// ---- Tenancy: units -----------------------------------------------------------
+
+/** A unit; the item also holds its tenancies' calendar (./README.md, "Tenancies"). */
+export function unitKey(partnerId: string, unitId: string): { pk: string; sk: string } {
+  return { pk: `P#${partnerId}#UNIT#${unitId}`, sk: 'UNIT' };
+}
+
+export function propertyUnitsPartition(partnerId: string, propertyId: string): string {
+  return `P#${partnerId}#PROP#${propertyId}#UNITS`;
+}
+
+export function unitIndexKey(
+  partnerId: string,
+  propertyId: string,
+  createdAt: string,
+  unitId: string,
+): { gsi1pk: string; gsi1sk: string } {
+  return {
+    gsi1pk: propertyUnitsPartition(partnerId, propertyId),
+    gsi1sk: `${createdAt}#${unitId}`,
+  };
+}
+
+// ---- Tenancy: tenancies ---------------------------------------------------------
+
+export function tenancyKey(partnerId: string, tenancyId: string): { pk: string; sk: string } {
+  return { pk: `P#${partnerId}#TENANCY#${tenancyId}`, sk: 'TENANCY' };
+}
+
+export function unitTenanciesPartition(partnerId: string, unitId: string): string {
+  return `P#${partnerId}#UNIT#${unitId}#TENANCIES`;
+}
+
+/** By start day (YYYY-MM-DD sorts as text), the id breaking ties. */
+export function tenancyIndexKey(
+  partnerId: string,
+  unitId: string,
+  from: string,
+  tenancyId: string,
+): { gsi1pk: string; gsi1sk: string } {
+  return { gsi1pk: unitTenanciesPartition(partnerId, unitId), gsi1sk: `${from}#${tenancyId}` };
+}
+
+// ---- Tenancy: meters ------------------------------------------------------------
+
+export function meterKey(partnerId: string, meterId: string): { pk: string; sk: string } {
+  return { pk: `P#${partnerId}#METER#${meterId}`, sk: 'METER' };
+}
+
+/** One partition per property holds its own meters and its units'. */
+export function propertyMetersPartition(partnerId: string, propertyId: string): string {
+  return `P#${partnerId}#PROP#${propertyId}#METERS`;
+}
+
+/** The sort-key prefix of one unit's meters within its property's partition. */
+export function unitMetersPrefix(unitId: string): string {
+  return `U#${unitId}#`;
+}
+
+/** The sort-key prefix of a property's own meters (`P` sorts before `U`: they list first). */
+export const PROPERTY_LEVEL_METERS_PREFIX = 'P#';
+
+export function meterIndexKey(
+  partnerId: string,
+  propertyId: string,
+  unitId: string | undefined,
+  createdAt: string,
+  meterId: string,
+): { gsi1pk: string; gsi1sk: string } {
+  const prefix = unitId === undefined ? PROPERTY_LEVEL_METERS_PREFIX : unitMetersPrefix(unitId);
+  return {
+    gsi1pk: propertyMetersPartition(partnerId, propertyId),
+    gsi1sk: `${prefix}${createdAt}#${meterId}`,
+  };
+}
+
+/**
+ * The uniqueness marker of a meter identity within a partner, naming the
+ * installed meter that has it: what ingest looks up once the gateway has told
+ * the partner. Manufacturer codes are letters, ids digits, version and device
+ * type numbers, so the parts hold no separator.
+ */
+export function meterIdentityKey(
+  partnerId: string,
+  identity: { manufacturer: string; meterId: string; deviceVersion: number; deviceType: number },
+): { pk: string; sk: string } {
+  const { manufacturer, meterId, deviceVersion, deviceType } = identity;
+  return {
+    pk: `P#${partnerId}#METERID#${manufacturer}#${meterId}#${deviceVersion}#${deviceType}`,
+    sk: 'METERID',
+  };
+}
+
+// ---- Tenancy: users -------------------------------------------------------------
+
+/** A user under its partner (`*` for platform admins). */
+export function userKey(partnerId: string, userId: string): { pk: string; sk: string } {
+  return { pk: `P#${partnerId}#USER#${userId}`, sk: 'USER' };
+}
+
+export function partnerUsersPartition(partnerId: string): string {
+  return `P#${partnerId}#USERS`;
+}
+
+export function userIndexKey(
+  partnerId: string,
+  createdAt: string,
+  userId: string,
+): { gsi1pk: string; gsi1sk: string } {
+  return { gsi1pk: partnerUsersPartition(partnerId), gsi1sk: `${createdAt}#${userId}` };
+}
+
+/**
+ * The uniqueness marker of an e-mail address within a partner. The address is
+ * percent-encoded: a local part may contain '#', the separator.
+ */
+export function userEmailKey(partnerId: string, email: string): { pk: string; sk: string } {
+  return { pk: `P#${partnerId}#EMAIL#${encodeURIComponent(email)}`, sk: 'EMAIL' };
+}
+
+// ---- Audit log ------------------------------------------------------------------
+
+/** A partner's audit entries, newest first by querying backwards. */
+export function partnerAuditPartition(partnerId: string): string {
+  return `P#${partnerId}#AUDIT`;
+}
+
+export function auditEntryKey(
+  partnerId: string,
+  at: string,
+  entryId: string,
+): { pk: string; sk: string } {
+  return { pk: partnerAuditPartition(partnerId), sk: `${at}#${entryId}` };
+}
+
+export function organisationAuditPartition(partnerId: string, organisationId: string): string {
+  return `P#${partnerId}#O#${organisationId}#AUDIT`;
+}
+
+export function auditEntryIndexKey(
+  partnerId: string,
+  organisationId: string,
+  at: string,
+  entryId: string,
+): { gsi1pk: string; gsi1sk: string } {
+  return {
+    gsi1pk: organisationAuditPartition(partnerId, organisationId),
+    gsi1sk: `${at}#${entryId}`,
+  };
+}

@@ -1,0 +1,178 @@
+import { readAddress, type PostalAddress } from './address.js';
+import { mergePatch, type Versioned } from './entity.js';
+import {
+  bool,
+  id,
+  integer,
+  invalid,
+  oneOf,
+  optional,
+  record,
+  text,
+  type Fields,
+} from './validation.js';
+
+/**
+ * How the building is heated. `central`: a boiler or similar of the building;
+ * `district`: district heating (independent commercial heat delivery, §9 HeizkostenV);
+ * `heat-pump`: a central heat pump (HeizkostenV since 1.10.2024); `decentral`:
+ * per-unit heaters (gas floor heaters), which the HeizkostenV does not cover.
+ */
+export const HEATING_KINDS = ['central', 'district', 'heat-pump', 'decentral', 'other'] as const;
+export type HeatingKind = (typeof HEATING_KINDS)[number];
+
+/**
+ * The fuels of HeizkostenV §9(3)'s conversion table (their heating values
+ * differ, and gas billed on gross calorific value is corrected), plus
+ * electricity and district heat; billing and CO2KostAufG read it.
+ */
+export const FUELS = [
+  'natural-gas-h',
+  'natural-gas-l',
+  'heating-oil',
+  'heavy-oil',
+  'lpg',
+  'coke',
+  'lignite',
+  'hard-coal',
+  'wood',
+  'wood-pellets',
+  'wood-chips',
+  'electricity',
+  'district-heat',
+  'other',
+] as const;
+export type Fuel = (typeof FUELS)[number];
+
+export interface HeatingSystem {
+  kind: HeatingKind;
+  fuel?: Fuel;
+  /** Whether hot water comes from the same central system (§9: costs are split). */
+  warmWaterCentral: boolean;
+}
+
+/**
+ * The smallest number of units a landlord's aggregate may combine: fewer
+ * would let a landlord read one tenant's consumption out of a property total.
+ */
+export const DEFAULT_MINIMUM_AGGREGATION_UNITS = 3;
+export const DEFAULT_TIME_ZONE = 'Europe/Berlin';
+
+/** A building, served by one metering operator and possibly managed by a property manager. */
+export interface Property extends Versioned {
+  id: string;
+  partnerId: string;
+  /** The metering operator that serves it. */
+  organisationId: string;
+  /** The property manager or landlord organisation, if any. */
+  managerOrganisationId?: string;
+  /** A label people use (`Musterstraße 5–7`); the address is the identity. */
+  name?: string;
+  address: PostalAddress;
+  /** IANA zone: days and months of consumption are the property's local ones. */
+  timeZone: string;
+  heatingSystem: HeatingSystem;
+  /** Overrides DEFAULT_MINIMUM_AGGREGATION_UNITS upwards only; absent means the default. */
+  minimumAggregationUnits?: number;
+}
+
+export type PropertyFields = Omit<Property, keyof Versioned | 'id' | 'partnerId'>;
+
+export interface NewProperty {
+  organisationId: string;
+  managerOrganisationId?: string;
+  name?: string;
+  address: PostalAddress;
+  timeZone?: string;
+  heatingSystem: HeatingSystem;
+  minimumAggregationUnits?: number;
+}
+
+/**
+ * The operator can change (a change of metering service provider), so
+ * organisationId is patchable; the store then moves the property's list entry.
+ */
+export interface PropertyPatch {
+  organisationId?: string;
+  managerOrganisationId?: string | null;
+  name?: string | null;
+  address?: PostalAddress;
+  timeZone?: string;
+  heatingSystem?: HeatingSystem;
+  minimumAggregationUnits?: number | null;
+}
+
+/** Whether the runtime knows the IANA zone; Intl is pure computation, no I/O. */
+export function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function readTimeZone(value: unknown, field: string): string {
+  const zone = text(value, field, { max: 64, pattern: /^[A-Za-z][A-Za-z0-9_+/-]*$/ });
+  if (!isTimeZone(zone)) throw invalid(field, 'not-allowed', 'is not an IANA time zone');
+  return zone;
+}
+
+function readHeatingSystem(value: unknown, field: string): HeatingSystem {
+  const input = record(value, field);
+  const fuel = optional(input.fuel, (v) => oneOf(v, `${field}/fuel`, FUELS));
+  return {
+    kind: oneOf(input.kind, `${field}/kind`, HEATING_KINDS),
+    ...(fuel === undefined ? {} : { fuel }),
+    warmWaterCentral: bool(input.warmWaterCentral, `${field}/warmWaterCentral`),
+  };
+}
+
+function readPropertyFields(input: Fields): PropertyFields {
+  const organisationId = id(input.organisationId, 'organisationId');
+  const manager = optional(input.managerOrganisationId, (v) => id(v, 'managerOrganisationId'));
+  if (manager === organisationId) {
+    throw invalid('managerOrganisationId', 'not-allowed', 'must differ from organisationId');
+  }
+  const name = optional(input.name, (v) => text(v, 'name', { max: 200 }));
+  const minimum = optional(input.minimumAggregationUnits, (v) =>
+    integer(v, 'minimumAggregationUnits', DEFAULT_MINIMUM_AGGREGATION_UNITS, 1000),
+  );
+  return {
+    organisationId,
+    ...(manager === undefined ? {} : { managerOrganisationId: manager }),
+    ...(name === undefined ? {} : { name }),
+    address: readAddress(input.address, 'address'),
+    timeZone: readTimeZone(input.timeZone ?? DEFAULT_TIME_ZONE, 'timeZone'),
+    heatingSystem: readHeatingSystem(input.heatingSystem, 'heatingSystem'),
+    ...(minimum === undefined ? {} : { minimumAggregationUnits: minimum }),
+  };
+}
+
+export function validateNewProperty(input: NewProperty): PropertyFields {
+  return readPropertyFields(record(input, 'property'));
+}
+
+export function applyPropertyPatch(current: Property, patch: PropertyPatch): PropertyFields {
+  return readPropertyFields(
+    mergePatch(current, patch, {
+      mutable: [
+        'organisationId',
+        'managerOrganisationId',
+        'name',
+        'address',
+        'timeZone',
+        'heatingSystem',
+        'minimumAggregationUnits',
+      ],
+      immutable: [],
+    }),
+  );
+}
+
+/** The aggregation threshold in force for a property. */
+export function minimumAggregationUnits(
+  property: Pick<Property, 'minimumAggregationUnits'>,
+): number {
+  return property.minimumAggregationUnits ?? DEFAULT_MINIMUM_AGGREGATION_UNITS;
+}
