@@ -15,6 +15,15 @@ import { createMemorySigningKeyStore, openKeyRing } from './auth/signing-keys.js
 import authPlugin from './http/plugins/auth.js';
 import errorsPlugin from './http/plugins/errors.js';
 import authRoutes from './http/routes/auth.js';
+import gatewayRoutes, { type GatewayRoutesOptions } from './http/routes/gateways.js';
+import {
+  CertificateStatusRequest,
+  Gateway,
+  GatewayCertificate,
+  GatewayList,
+  RegisterGatewayRequest,
+  RotateCertificateRequest,
+} from './http/schemas/gateways.js';
 import {
   Jwks,
   Me,
@@ -40,6 +49,8 @@ export interface AppDeps {
   caCertificatePem?: string;
   /** With AWS IoT Core: where its ingest rule delivers batches (hidden from OpenAPI). */
   ruleIngest?: RuleIngest;
+  /** Gateway management; without it, those routes answer SERVICE_UNAVAILABLE. */
+  gateways?: GatewayRoutesOptions;
   /** Requests per minute and API key (or IP); default 600. */
   rateLimitPerMinute?: number;
   /** Authentication; without it, an in-memory set with no users (tests, the OpenAPI document). */
@@ -50,6 +61,24 @@ export interface AppAuth {
   authenticator: Authenticator;
   sessions: SessionDeps;
   partnerForHost(host: string): Promise<string | null>;
+}
+
+/** Registered all the same, so that the OpenAPI document does not depend on the wiring. */
+function unavailableGateways(): GatewayRoutesOptions {
+  const unavailable = async (): Promise<never> => {
+    throw new DomainError('SERVICE_UNAVAILABLE', 'gateway management is not configured');
+  };
+  return {
+    iot: {
+      registerGateway: unavailable,
+      getGateway: unavailable,
+      listGateways: unavailable,
+      rotateCertificate: unavailable,
+      setCertificateStatus: unavailable,
+    },
+    organisations: { get: unavailable },
+    audit: { append: unavailable },
+  };
 }
 
 /** Nobody can sign in to it; it lets the app be built and described without storage. */
@@ -113,6 +142,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     RoleGrantSchema,
     Me,
     Jwks,
+    GatewayCertificate,
+    Gateway,
+    GatewayList,
+    RegisterGatewayRequest,
+    RotateCertificateRequest,
+    CertificateStatusRequest,
   ]) {
     app.addSchema(schema);
   }
@@ -144,6 +179,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/docs'));
   await app.register(healthRoutes, { storage: deps.storage, version });
   await app.register(authRoutes, { sessions: auth.sessions, partnerForHost: auth.partnerForHost });
+  await app.register(gatewayRoutes, deps.gateways ?? unavailableGateways());
 
   // Registered without a CA too, so that the OpenAPI document is the same wherever it is emitted.
   const caCertificatePem = deps.caCertificatePem;

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { ConfigError, parseConfig, SETTINGS } from './config.js';
+import { runGatewayCommand } from './gateway-cli.js';
 import { runIotDeploy } from './iot-deploy.js';
 import { startPlatform, type Platform } from './main.js';
 import { openApiDocument } from './openapi.js';
@@ -10,6 +11,9 @@ const USAGE = `Usage: zw-server <command> [options]
 Commands:
   start      run the platform (API, local IoT Core, embedded DynamoDB unless
              --dynamodb-endpoint is given)
+  gateway    manage gateways through the API as an operator: list, show,
+             register from a CSR, rotate, deactivate, activate, revoke
+             (zw-server gateway --help)
   iot-deploy create or update what AWS IoT Core needs (gateway policy, each
              partner's claim policy and provisioning template, the ingest
              rule); changes nothing that already matches
@@ -108,6 +112,13 @@ async function main(args: string[]): Promise<number> {
   switch (command) {
     case 'start':
       return start(rest);
+    case 'gateway':
+      return runGatewayCommand(rest, {
+        stdout: (text) => process.stdout.write(text),
+        stderr: (text) => process.stderr.write(text),
+        env: process.env,
+        cwd: process.cwd(),
+      });
     case 'iot-deploy':
       await runIotDeploy(parseConfig(rest, process.env), (text) => process.stdout.write(text));
       return 0;

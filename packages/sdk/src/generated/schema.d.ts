@@ -101,6 +101,87 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/gateways": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List gateways with certificate status and last connection
+         * @description An organisation's gateways (operators name their organisation), or all of the partner's (partner admins), by thing name, paginated.
+         */
+        get: operations["listGateways"];
+        put?: never;
+        /**
+         * Register a gateway from its CSR
+         * @description Creates the thing in IoT Core for the organisation, signs the CSR (factory flow: the key pair stays on the gateway) and attaches the gateway policy. The answer holds the certificate to install on the gateway. 409 when the thing name is taken.
+         */
+        post: operations["registerGateway"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/gateways/{thingName}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A gateway with its certificates and last connection */
+        get: operations["getGateway"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/gateways/{thingName}/certificates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate: sign a new CSR for the gateway
+         * @description The new certificate is ACTIVE next to the old one, so the gateway can switch over; then set the old one INACTIVE or REVOKED. At most two certificates are ACTIVE at a time (409).
+         */
+        post: operations["rotateGatewayCertificate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/gateways/{thingName}/certificates/{certificateId}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Deactivate, reactivate or revoke a gateway certificate
+         * @description INACTIVE and REVOKED close every connection that uses the certificate; REVOKED is final (409 on any later change).
+         */
+        put: operations["setGatewayCertificateStatus"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/iot/ca.pem": {
         parameters: {
             query?: never;
@@ -145,6 +226,13 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        CertificateStatusRequest: {
+            /**
+             * @description INACTIVE can be undone, REVOKED cannot. Either closes the connections that use the certificate.
+             * @enum {string}
+             */
+            status: "ACTIVE" | "INACTIVE" | "REVOKED";
+        };
         /** @description Every error of the API. */
         ErrorResponse: {
             error: {
@@ -163,6 +251,30 @@ export interface components {
                 /** @description Quote it when reporting a problem. */
                 requestId: string;
             };
+        };
+        Gateway: {
+            /** @description Newest first. */
+            certificates: components["schemas"]["GatewayCertificate"][];
+            /** @description When the gateway last connected; null if never (or not known on AWS). */
+            lastConnectedAt: string | null;
+            organisationId: string;
+            partnerId: string;
+            thingName: string;
+        };
+        GatewayCertificate: {
+            /** @description SHA-256 fingerprint, as IoT Core names it. */
+            certificateId: string;
+            /** @description The certificate (public), PEM. */
+            certificatePem: string;
+            /** Format: date-time */
+            notAfter: string;
+            /** @enum {string} */
+            status: "ACTIVE" | "INACTIVE" | "REVOKED";
+        };
+        GatewayList: {
+            /** @description Pass it back for the next page. */
+            cursor?: string;
+            items: components["schemas"]["Gateway"][];
         };
         Health: {
             checks: {
@@ -203,6 +315,16 @@ export interface components {
         RefreshRequest: {
             refreshToken: string;
         };
+        RegisterGatewayRequest: {
+            /** @description PKCS#10 certificate signing request (PEM) made on the gateway or in the factory; the private key never leaves the device. Its subject CommonName must be the thing name. */
+            csrPem: string;
+            organisationId: string;
+            /**
+             * @description Thing name = MQTT client id = the gateway serial.
+             * @example solvimus-GW-0042
+             */
+            thingName: string;
+        };
         RoleGrant: {
             organisationId?: string;
             partnerId: string;
@@ -211,6 +333,10 @@ export interface components {
             role: "platform-admin" | "partner-admin" | "operator" | "landlord" | "tenant";
             tenancyId?: string;
             unitId?: string;
+        };
+        RotateCertificateRequest: {
+            /** @description PKCS#10 certificate signing request (PEM) made on the gateway or in the factory; the private key never leaves the device. Its subject CommonName must be the thing name. */
+            csrPem: string;
         };
         SignInRequest: {
             /**
@@ -247,12 +373,18 @@ export interface components {
     headers: never;
     pathItems: never;
 }
+export type SchemaCertificateStatusRequest = components['schemas']['CertificateStatusRequest'];
 export type SchemaErrorResponse = components['schemas']['ErrorResponse'];
+export type SchemaGateway = components['schemas']['Gateway'];
+export type SchemaGatewayCertificate = components['schemas']['GatewayCertificate'];
+export type SchemaGatewayList = components['schemas']['GatewayList'];
 export type SchemaHealth = components['schemas']['Health'];
 export type SchemaJwks = components['schemas']['Jwks'];
 export type SchemaMe = components['schemas']['Me'];
 export type SchemaRefreshRequest = components['schemas']['RefreshRequest'];
+export type SchemaRegisterGatewayRequest = components['schemas']['RegisterGatewayRequest'];
 export type SchemaRoleGrant = components['schemas']['RoleGrant'];
+export type SchemaRotateCertificateRequest = components['schemas']['RotateCertificateRequest'];
 export type SchemaSignInRequest = components['schemas']['SignInRequest'];
 export type SchemaTokenPair = components['schemas']['TokenPair'];
 export type $defs = Record<string, never>;
@@ -503,6 +635,348 @@ export interface operations {
             };
             /** @description Every error of the API. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listGateways: {
+        parameters: {
+            query?: {
+                organisationId?: string;
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayList"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    registerGateway: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description PKCS#10 certificate signing request (PEM) made on the gateway or in the factory; the private key never leaves the device. Its subject CommonName must be the thing name. */
+                    csrPem: string;
+                    organisationId: string;
+                    /**
+                     * @description Thing name = MQTT client id = the gateway serial.
+                     * @example solvimus-GW-0042
+                     */
+                    thingName: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Gateway"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getGateway: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Thing name = MQTT client id = the gateway serial.
+                 * @example solvimus-GW-0042
+                 */
+                thingName: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Gateway"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    rotateGatewayCertificate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Thing name = MQTT client id = the gateway serial.
+                 * @example solvimus-GW-0042
+                 */
+                thingName: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description PKCS#10 certificate signing request (PEM) made on the gateway or in the factory; the private key never leaves the device. Its subject CommonName must be the thing name. */
+                    csrPem: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayCertificate"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    setGatewayCertificateStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Thing name = MQTT client id = the gateway serial.
+                 * @example solvimus-GW-0042
+                 */
+                thingName: string;
+                certificateId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description INACTIVE can be undone, REVOKED cannot. Either closes the connections that use the certificate.
+                     * @enum {string}
+                     */
+                    status: "ACTIVE" | "INACTIVE" | "REVOKED";
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Gateway"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -22,6 +22,7 @@ const swaggerPlugin: FastifyPluginAsync<{ version: string }> = async (app, opts)
       tags: [
         { name: 'system', description: 'Health and API description' },
         { name: 'auth', description: 'Sign-in, sessions and who the caller is' },
+        { name: 'gateways', description: 'Gateways, their certificates and IoT Core registration' },
       ],
       components: {
         securitySchemes: {
