@@ -2,7 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { Role } from '../../auth/principal.js';
-import type { Actor, AuditLog } from '../../domain/audit.js';
+import type { AuditLog } from '../../domain/audit.js';
+import { actorOf } from '../actor.js';
 import { DomainError } from '../../domain/errors.js';
 import type { GatewayThing, IotCore } from '../../domain/ports.js';
 import type { OrganisationStore } from '../../domain/tenancy/ports.js';
@@ -28,10 +29,6 @@ export interface GatewayRoutesOptions {
 /** Metering operators manage their organisation's gateways; partner admins all of the partner's. */
 const MANAGERS: readonly Role[] = ['partner-admin', 'operator'];
 
-export function actorOf(request: FastifyRequest): Actor {
-  const principal = request.principal!;
-  return { kind: principal.kind === 'api-key' ? 'api-key' : 'user', id: principal.subject };
-}
 
 /** The certificates without their PEM: the audit log records what changed, not the bytes. */
 function auditView(gateway: GatewayThing) {
