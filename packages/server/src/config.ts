@@ -28,6 +28,14 @@ export const ConfigSchema = Type.Object(
     mqttPort: Type.Integer({ minimum: 0, maximum: 65535, default: 8883 }),
     /** Append every gateway publish to this file in the firmware contract's capture format. */
     mqttCapture: Type.Optional(Type.String({ minLength: 1 })),
+    /** The platform's public base URL: the issuer of its tokens, and where links point. */
+    publicUrl: Type.Optional(Type.String({ pattern: '^https?://[^\\s/]+(/[^\\s]*)?$' })),
+    /** An AWS KMS key ARN for the master key of meter keys; a local key file when absent. */
+    kmsKeyId: Type.Optional(
+      Type.String({ pattern: '^arn:aws[a-z-]*:kms:[a-z0-9-]+:\\d{12}:key/.+$' }),
+    ),
+    /** Requests per minute and API key (or IP) before 429. */
+    rateLimitPerMinute: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
     /** Meters of the simulated gateway the local emulator runs (the lab's gateway); 0: none. */
     simulateMeters: Type.Integer({ minimum: 0, maximum: 1000, default: 0 }),
     /** Which IoT Core: the local emulator, or AWS IoT Core through the AWS adapter. */
@@ -109,6 +117,24 @@ export const SETTINGS: readonly Setting[] = [
     env: 'ZW_MQTT_CAPTURE',
     description:
       'append every gateway publish to this file (capture format, for zw-contract check)',
+  },
+  {
+    key: 'publicUrl',
+    flag: 'public-url',
+    env: 'ZW_PUBLIC_URL',
+    description: 'public base URL of the platform (the issuer of its tokens)',
+  },
+  {
+    key: 'kmsKeyId',
+    flag: 'kms-key-id',
+    env: 'ZW_KMS_KEY_ID',
+    description: 'AWS KMS key ARN wrapping meter keys (default: a key file in the data dir)',
+  },
+  {
+    key: 'rateLimitPerMinute',
+    flag: 'rate-limit',
+    env: 'ZW_RATE_LIMIT',
+    description: 'requests per minute per API key or IP (default 600)',
   },
   {
     key: 'simulateMeters',

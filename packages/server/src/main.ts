@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatCaptureLine } from '@zaehlwerk/firmware-contract';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import type { Config } from './config.js';
 import type { IotCore } from './domain/ports.js';
@@ -20,6 +20,7 @@ import { createContractGate } from './ingest/contract-gate.js';
 import { prepareLab, type LabCredentials } from './demo/lab-credentials.js';
 import { startSimulatedGateway, type SimulatedGateway } from './demo/simulated-gateway.js';
 import { AwsIotCore, createAwsIotClients, type AwsIotClients } from './iot/aws/index.js';
+import { createPlatformServices, type PlatformServices } from './platform-services.js';
 import { createDynamoClients, type DynamoClients } from './store/dynamodb-client.js';
 import { createDynamoIotRegistry } from './store/dynamodb-iot-registry.js';
 import { createDynamoShadowStore } from './store/dynamodb-shadow-store.js';
@@ -38,6 +39,10 @@ export interface Platform {
    * in the table), or over AWS IoT Core with `--iot aws`.
    */
   iot: IotCore;
+  /** Stores (tenancy, audit, API keys), the meter key vault and authentication. */
+  services: PlatformServices;
+  /** The `iss` of the platform's tokens. */
+  issuer: string;
   /** The local emulator's parts; null with AWS IoT Core. */
   local: {
     /** Where gateways connect, e.g. mqtts://127.0.0.1:8883 (mutual TLS, SNI required). */
@@ -116,10 +121,30 @@ export async function startPlatform(config: Config): Promise<Platform> {
   let iot: IotCore;
   let local: Platform['local'] = null;
   let lab: LabCredentials | null = null;
+  let services: PlatformServices;
+  // Stable across restarts and instances, unlike the listening address.
+  const issuer = config.publicUrl ?? `urn:zaehlwerk:${config.table}`;
   try {
     await ensureTable(dynamo.client, config.table);
     const logger = config.logLevel === 'silent' ? false : { level: config.logLevel };
     const storage = dynamoStorageHealth(dynamo.client, config.table);
+    services = await createPlatformServices({
+      doc: dynamo.doc,
+      tableName: config.table,
+      issuer,
+      region: config.region,
+      ...(config.dataDir === undefined ? {} : { dataDir: config.dataDir }),
+      ...(config.kmsKeyId === undefined ? {} : { kmsKeyId: config.kmsKeyId }),
+    });
+    const { stores } = services;
+    const common = {
+      storage,
+      logger,
+      auth: services.auth,
+      ...(config.rateLimitPerMinute === undefined
+        ? {}
+        : { rateLimitPerMinute: config.rateLimitPerMinute }),
+    };
     if (config.iot === 'aws') {
       awsClients = await createAwsIotClients({
         region: config.region,
@@ -131,8 +156,8 @@ export async function startPlatform(config: Config): Promise<Platform> {
       const aws = new AwsIotCore(awsClients);
       iot = aws;
       app = await buildApp({
-        storage,
-        logger,
+        ...common,
+        gateways: { iot: aws, organisations: stores.organisations, audit: stores.audit },
         // parseConfig insists on the token with iot=aws.
         ruleIngest: {
           token: config.ingestToken ?? '',
@@ -143,8 +168,8 @@ export async function startPlatform(config: Config): Promise<Platform> {
     } else {
       // With a data dir the CA survives restarts, and so do the gateway certificates it signed.
       const ca = await loadOrCreateCertificateAuthority(caDir === undefined ? {} : { dir: caDir });
-      app = await buildApp({ storage, logger, caCertificatePem: ca.caCertificatePem });
-      const log = app.log;
+      // The broker starts before the app, whose routes need its port; its events wait for the log.
+      let log: FastifyBaseLogger | undefined;
       if (config.mqttCapture !== undefined) {
         capture = createWriteStream(config.mqttCapture, { flags: 'a' });
         await once(capture, 'open');
@@ -165,7 +190,7 @@ export async function startPlatform(config: Config): Promise<Platform> {
         port: config.mqttPort,
         host: config.mqttHost,
         hostnames: serverHostnames(config.mqttHost),
-        onEvent: (event) => log.info({ event }, `IoT Core: ${event.outcome} ${event.code}`),
+        onEvent: (event) => log?.info({ event }, `IoT Core: ${event.outcome} ${event.code}`),
         ...(captureFile === undefined
           ? {}
           : { onCapture: (line) => captureFile.write(`${formatCaptureLine(line)}\n`) }),
@@ -180,6 +205,12 @@ export async function startPlatform(config: Config): Promise<Platform> {
       });
       broker = started.broker;
       iot = started.iot;
+      app = await buildApp({
+        ...common,
+        caCertificatePem: ca.caCertificatePem,
+        gateways: { iot: started.iot, organisations: stores.organisations, audit: stores.audit },
+      });
+      log = app.log;
       local = {
         mqttUrl: `mqtts://${urlHost(broker.host)}:${broker.port}`,
         caCertificatePem: ca.caCertificatePem,
@@ -234,6 +265,8 @@ export async function startPlatform(config: Config): Promise<Platform> {
     dynamodbEndpoint: endpoint ?? `dynamodb.${config.region}.amazonaws.com`,
     dynamo,
     iot,
+    services,
+    issuer,
     local,
     lab,
     simulatedGateway,

@@ -345,7 +345,7 @@ export interface components {
              */
             email: string;
             /**
-             * @description The partner's id; needed unless the request comes through its custom domain.
+             * @description The partner's id (`*` for platform admins); needed unless the request comes through the partner's custom domain.
              * @example demo
              */
             partner?: string;
@@ -492,7 +492,7 @@ export interface operations {
                      */
                     email: string;
                     /**
-                     * @description The partner's id; needed unless the request comes through its custom domain.
+                     * @description The partner's id (`*` for platform admins); needed unless the request comes through the partner's custom domain.
                      * @example demo
                      */
                     partner?: string;

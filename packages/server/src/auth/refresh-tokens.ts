@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { DomainError } from '../domain/errors.js';
-import { isValidId } from './principal.js';
+import { ANY_PARTNER, isValidId } from './principal.js';
 
 /**
  * One sign-in session: every refresh token rotated out of the first one
@@ -171,7 +171,10 @@ export async function issueRefreshToken(
 ): Promise<RefreshSession> {
   const policy = options.policy ?? DEFAULT_REFRESH_POLICY;
   checkPolicy(policy);
-  if (!isValidId(subject.userId) || !isValidId(subject.partnerId)) {
+  if (
+    !isValidId(subject.userId) ||
+    !(isValidId(subject.partnerId) || subject.partnerId === ANY_PARTNER)
+  ) {
     throw new DomainError('VALIDATION_FAILED', 'invalid userId or partnerId', {
       details: { field: 'userId' },
     });

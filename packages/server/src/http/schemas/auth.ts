@@ -8,8 +8,9 @@ export const SignInRequest = Type.Object(
     password: Type.String({ minLength: 1, maxLength: 1024 }),
     partner: Type.Optional(
       Type.String({
-        pattern: '^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$',
-        description: "The partner's id; needed unless the request comes through its custom domain.",
+        pattern: '^(?:\\*|[A-Za-z0-9][A-Za-z0-9_.:-]{0,127})$',
+        description:
+          "The partner's id (`*` for platform admins); needed unless the request comes through the partner's custom domain.",
         examples: ['demo'],
       }),
     ),

@@ -1,0 +1,99 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { AppAuth } from './app.js';
+import type { ApiKeyStore } from './auth/api-keys.js';
+import { createAuthenticator } from './auth/authenticator.js';
+import type { LoginUser, UserDirectory } from './auth/sessions.js';
+import { openKeyRing } from './auth/signing-keys.js';
+import type { User } from './domain/tenancy/user.js';
+import {
+  createKeyVault,
+  createKmsMasterKey,
+  openLocalMasterKey,
+  type KeyVault,
+} from './keys/index.js';
+import { createDynamoApiKeyStore } from './store/dynamodb-api-key-store.js';
+import { createDynamoRefreshTokenStore } from './store/dynamodb-refresh-token-store.js';
+import { createDynamoSigningKeyStore } from './store/dynamodb-signing-key-store.js';
+import {
+  createDynamoTenancyStores,
+  type DynamoTenancyStores,
+} from './store/dynamodb-tenancy-stores.js';
+
+export interface PlatformServices {
+  stores: DynamoTenancyStores;
+  apiKeys: ApiKeyStore;
+  vault: KeyVault;
+  auth: AppAuth;
+}
+
+export interface PlatformServicesOptions {
+  doc: DynamoDBDocumentClient;
+  tableName: string;
+  /** `iss` of our tokens. */
+  issuer: string;
+  /** Where the local master key file lives; in memory without it. */
+  dataDir?: string;
+  /** An AWS KMS key ARN: the master key in production, instead of the local file. */
+  kmsKeyId?: string;
+  region: string;
+}
+
+function toLoginUser(user: User | null): LoginUser | null {
+  if (user === null) return null;
+  return {
+    id: user.id,
+    partnerId: user.partnerId,
+    passwordHash: user.passwordHash ?? null,
+    grants: user.grants,
+    status: user.status,
+    ...(user.locale === undefined ? {} : { locale: user.locale }),
+  };
+}
+
+/** Sign-in reads users from the tenancy store; a stronger hash is written back as the system. */
+export function userDirectory(users: DynamoTenancyStores['users']): UserDirectory {
+  return {
+    findByEmail: async (partnerId, email) => toLoginUser(await users.findByEmail(partnerId, email)),
+    getById: async (partnerId, userId) => toLoginUser(await users.get(partnerId, userId)),
+    async replacePasswordHash(partnerId, userId, hash) {
+      const user = await users.get(partnerId, userId);
+      if (user === null) return;
+      await users.update(partnerId, userId, { passwordHash: hash }, user.version, {
+        kind: 'system',
+        id: 'sign-in-rehash',
+      });
+    },
+  };
+}
+
+/**
+ * The platform's stores and security services over one DynamoDB table: the
+ * tenancy stores with their audit log, API keys, the token signing ring,
+ * sessions, and the meter key vault (local master key file, or AWS KMS).
+ */
+export async function createPlatformServices(
+  options: PlatformServicesOptions,
+): Promise<PlatformServices> {
+  const { doc, tableName, issuer } = options;
+  const stores = createDynamoTenancyStores({ doc, tableName });
+  const apiKeys = createDynamoApiKeyStore({ doc, tableName });
+  const ring = await openKeyRing(createDynamoSigningKeyStore({ doc, tableName }));
+  const masterKey =
+    options.kmsKeyId === undefined
+      ? await openLocalMasterKey(options.dataDir === undefined ? {} : { dataDir: options.dataDir })
+      : createKmsMasterKey({ keyId: options.kmsKeyId, clientConfig: { region: options.region } });
+  const auth: AppAuth = {
+    authenticator: createAuthenticator({ ring, issuer, apiKeys }),
+    sessions: {
+      ring,
+      issuer,
+      users: userDirectory(stores.users),
+      refreshTokens: createDynamoRefreshTokenStore({ doc, tableName }),
+    },
+    async partnerForHost(host) {
+      const partner = await stores.partners.findByCustomDomain(host.replace(/:\d+$/, ''));
+      return partner === null || partner.status !== 'active' ? null : partner.id;
+    },
+  };
+  return { stores, apiKeys, vault: createKeyVault({ masterKey }), auth };
+}
