@@ -13,6 +13,7 @@ import { createMemoryRefreshTokenStore } from './auth/memory-refresh-token-store
 import type { SessionDeps } from './auth/sessions.js';
 import { createMemorySigningKeyStore, openKeyRing } from './auth/signing-keys.js';
 import authPlugin from './http/plugins/auth.js';
+import corsPlugin from './http/plugins/cors.js';
 import errorsPlugin from './http/plugins/errors.js';
 import authRoutes from './http/routes/auth.js';
 import gatewayRoutes, { type GatewayRoutesOptions } from './http/routes/gateways.js';
@@ -51,6 +52,8 @@ export interface AppDeps {
   ruleIngest?: RuleIngest;
   /** Gateway management; without it, those routes answer SERVICE_UNAVAILABLE. */
   gateways?: GatewayRoutesOptions;
+  /** Origins allowed to call cross-origin (the partners' allowedOrigins); none without it. */
+  corsOrigins?: () => Promise<ReadonlySet<string>>;
   /** Requests per minute and API key (or IP); default 600. */
   rateLimitPerMinute?: number;
   /** Authentication; without it, an in-memory set with no users (tests, the OpenAPI document). */
@@ -173,6 +176,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         statusCode: 429,
       }),
   });
+  await app.register(corsPlugin, { allowedOrigins: deps.corsOrigins ?? (async () => new Set()) });
   // Before any route: its onRoute hook checks each route's access rule.
   await app.register(authPlugin, { authenticator: auth.authenticator });
 

@@ -141,6 +141,7 @@ export async function startPlatform(config: Config): Promise<Platform> {
       storage,
       logger,
       auth: services.auth,
+      corsOrigins: services.corsOrigins,
       ...(config.rateLimitPerMinute === undefined
         ? {}
         : { rateLimitPerMinute: config.rateLimitPerMinute }),
@@ -169,7 +170,7 @@ export async function startPlatform(config: Config): Promise<Platform> {
       // With a data dir the CA survives restarts, and so do the gateway certificates it signed.
       const ca = await loadOrCreateCertificateAuthority(caDir === undefined ? {} : { dir: caDir });
       // The broker starts before the app, whose routes need its port; its events wait for the log.
-      let log: FastifyBaseLogger | undefined;
+      const events: { log?: FastifyBaseLogger } = {};
       if (config.mqttCapture !== undefined) {
         capture = createWriteStream(config.mqttCapture, { flags: 'a' });
         await once(capture, 'open');
@@ -190,7 +191,7 @@ export async function startPlatform(config: Config): Promise<Platform> {
         port: config.mqttPort,
         host: config.mqttHost,
         hostnames: serverHostnames(config.mqttHost),
-        onEvent: (event) => log?.info({ event }, `IoT Core: ${event.outcome} ${event.code}`),
+        onEvent: (event) => events.log?.info({ event }, `IoT Core: ${event.outcome} ${event.code}`),
         ...(captureFile === undefined
           ? {}
           : { onCapture: (line) => captureFile.write(`${formatCaptureLine(line)}\n`) }),
@@ -210,7 +211,7 @@ export async function startPlatform(config: Config): Promise<Platform> {
         caCertificatePem: ca.caCertificatePem,
         gateways: { iot: started.iot, organisations: stores.organisations, audit: stores.audit },
       });
-      log = app.log;
+      events.log = app.log;
       local = {
         mqttUrl: `mqtts://${urlHost(broker.host)}:${broker.port}`,
         caCertificatePem: ca.caCertificatePem,

@@ -24,6 +24,8 @@ export interface PlatformServices {
   apiKeys: ApiKeyStore;
   vault: KeyVault;
   auth: AppAuth;
+  /** Every origin an active partner allows, for CORS. */
+  corsOrigins(): Promise<ReadonlySet<string>>;
 }
 
 export interface PlatformServicesOptions {
@@ -95,5 +97,18 @@ export async function createPlatformServices(
       return partner === null || partner.status !== 'active' ? null : partner.id;
     },
   };
-  return { stores, apiKeys, vault: createKeyVault({ masterKey }), auth };
+  async function corsOrigins(): Promise<ReadonlySet<string>> {
+    const origins = new Set<string>();
+    let cursor: string | undefined;
+    do {
+      const page = await stores.partners.list({ limit: 100, ...(cursor ? { cursor } : {}) });
+      for (const partner of page.items) {
+        if (partner.status === 'active')
+          for (const o of partner.allowedOrigins ?? []) origins.add(o);
+      }
+      cursor = page.cursor ?? undefined;
+    } while (cursor !== undefined);
+    return origins;
+  }
+  return { stores, apiKeys, vault: createKeyVault({ masterKey }), auth, corsOrigins };
 }

@@ -29,7 +29,6 @@ export interface GatewayRoutesOptions {
 /** Metering operators manage their organisation's gateways; partner admins all of the partner's. */
 const MANAGERS: readonly Role[] = ['partner-admin', 'operator'];
 
-
 /** The certificates without their PEM: the audit log records what changed, not the bytes. */
 function auditView(gateway: GatewayThing) {
   return {
