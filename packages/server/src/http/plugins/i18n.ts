@@ -4,6 +4,7 @@ import type { TFunction } from 'i18next';
 import {
   createTranslator,
   DEFAULT_LOCALE,
+  LOCALES,
   pickLocale,
   type Locale,
 } from '../../i18n/translator.js';
@@ -24,6 +25,15 @@ const i18nPlugin: FastifyPluginAsync = async (app) => {
   app.addHook('onRequest', async (request) => {
     request.locale = pickLocale(request.headers['accept-language']);
     request.t = translator.forLocale(request.locale);
+  });
+  // Once the caller is known (auth runs in onRequest), the user's own setting wins
+  // over the browser's: a tenant who chose German reads German on any device.
+  app.addHook('preValidation', async (request) => {
+    const chosen = request.principal?.locale;
+    if (chosen !== undefined && (LOCALES as readonly string[]).includes(chosen)) {
+      request.locale = chosen as Locale;
+      request.t = translator.forLocale(request.locale);
+    }
   });
 };
 
