@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { ConfigError, parseConfig, SETTINGS } from './config.js';
+import { formatCredentials } from './demo/seed.js';
 import { runGatewayCommand } from './gateway-cli.js';
 import { runIotDeploy } from './iot-deploy.js';
 import { startPlatform, type Platform } from './main.js';
@@ -76,6 +77,7 @@ async function start(argv: string[]): Promise<number> {
       `  Health     ${platform.url}/health`,
       `  Storage    ${storage}, table ${config.table}`,
       ...iotLines,
+      ...(platform.demo === null ? [] : ['', formatCredentials(platform.demo)]),
       'Press Ctrl-C to stop.',
       '',
     ].join('\n') + '\n',

@@ -14,6 +14,7 @@ describe('parseConfig', () => {
       mqttPort: 8883,
       iot: 'local',
       simulateMeters: 0,
+      demo: false,
     });
   });
 

@@ -36,6 +36,8 @@ export const ConfigSchema = Type.Object(
     ),
     /** Requests per minute and API key (or IP) before 429. */
     rateLimitPerMinute: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+    /** Seed the demo (two partners, users, a property with units and meters) and print its logins. */
+    demo: Type.Boolean({ default: false }),
     /** Meters of the simulated gateway the local emulator runs (the lab's gateway); 0: none. */
     simulateMeters: Type.Integer({ minimum: 0, maximum: 1000, default: 0 }),
     /** Which IoT Core: the local emulator, or AWS IoT Core through the AWS adapter. */
@@ -135,6 +137,12 @@ export const SETTINGS: readonly Setting[] = [
     flag: 'rate-limit',
     env: 'ZW_RATE_LIMIT',
     description: 'requests per minute per API key or IP (default 600)',
+  },
+  {
+    key: 'demo',
+    flag: 'demo',
+    env: 'ZW_DEMO',
+    description: 'true: seed the demo data and print its logins (npm start does)',
   },
   {
     key: 'simulateMeters',

@@ -17,7 +17,9 @@ import {
 } from './iot/local/pki/index.js';
 import { createShadowService } from './iot/local/shadow/index.js';
 import { createContractGate } from './ingest/contract-gate.js';
+import { createFleet } from '@zaehlwerk/firmware-contract/simulator';
 import { prepareLab, type LabCredentials } from './demo/lab-credentials.js';
+import { seedDemo, type DemoCredentials } from './demo/seed.js';
 import { startSimulatedGateway, type SimulatedGateway } from './demo/simulated-gateway.js';
 import { AwsIotCore, createAwsIotClients, type AwsIotClients } from './iot/aws/index.js';
 import { createPlatformServices, type PlatformServices } from './platform-services.js';
@@ -58,13 +60,15 @@ export interface Platform {
    * written to `<dataDir>/lab` (or a temporary folder removed on close). Null with AWS.
    */
   lab: LabCredentials | null;
+  /** The seeded demo's logins (`--demo true`); null otherwise. */
+  demo: DemoCredentials | null;
   /** The lab's gateway, simulated in this process with `--simulate-meters N`; null otherwise. */
   simulatedGateway: SimulatedGateway | null;
   /** Stops the broker, then serving, then the DynamoDB client and the embedded DynamoDB. Idempotent. */
   close(): Promise<void>;
 }
 
-/** The lab's gateway belongs to the seeded demo operator. */
+/** Without the demo, the lab's gateway belongs to this (unseeded) owner. */
 const LAB_PARTNER_ID = 'demo';
 const LAB_ORGANISATION_ID = 'demo-operator';
 /** Tried in order; a name held by someone else's gateway is skipped. */
@@ -122,6 +126,7 @@ export async function startPlatform(config: Config): Promise<Platform> {
   let local: Platform['local'] = null;
   let lab: LabCredentials | null = null;
   let services: PlatformServices;
+  let demo: DemoCredentials | null = null;
   // Stable across restarts and instances, unlike the listening address.
   const issuer = config.publicUrl ?? `urn:zaehlwerk:${config.table}`;
   try {
@@ -137,6 +142,15 @@ export async function startPlatform(config: Config): Promise<Platform> {
       ...(config.kmsKeyId === undefined ? {} : { kmsKeyId: config.kmsKeyId }),
     });
     const { stores } = services;
+    if (config.demo) {
+      // The demo's meters are the simulated gateway's (the same seed), so its frames decrypt.
+      demo = await seedDemo({
+        stores,
+        apiKeys: services.apiKeys,
+        vault: services.vault,
+        fleet: createFleet({ count: config.simulateMeters, seed: 1 }),
+      });
+    }
     const common = {
       storage,
       logger,
@@ -229,8 +243,8 @@ export async function startPlatform(config: Config): Promise<Platform> {
         registry,
         ca,
         thingNames: LAB_THING_NAMES,
-        partnerId: LAB_PARTNER_ID,
-        organisationId: LAB_ORGANISATION_ID,
+        partnerId: demo?.ids.demoPartnerId ?? LAB_PARTNER_ID,
+        organisationId: demo?.ids.demoOperatorOrganisationId ?? LAB_ORGANISATION_ID,
       });
     }
     // Until readings are stored (the ingest pipeline), batches that keep the contract are
@@ -270,6 +284,7 @@ export async function startPlatform(config: Config): Promise<Platform> {
     issuer,
     local,
     lab,
+    demo,
     simulatedGateway,
     close: () => (closing ??= stop()),
   };

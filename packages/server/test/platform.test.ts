@@ -120,6 +120,58 @@ describe('startPlatform', () => {
     }
   });
 
+  it('seeds the demo with --demo true: its operator signs in and finds the lab gateway', async () => {
+    const platform = await startPlatform(
+      parseConfig([...FREE_PORTS, '--demo', 'true', '--simulate-meters', '4'], {}),
+    );
+    try {
+      const demo = platform.demo!;
+      const operator = demo.partners
+        .find((p) => p.partnerId === 'demo')!
+        .users.find((u) => u.role === 'operator')!;
+      const login = await fetch(`${platform.url}/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          email: operator.email,
+          password: operator.password,
+          partner: 'demo',
+        }),
+      });
+      expect(login.status).toBe(200);
+      const { accessToken } = (await login.json()) as { accessToken: string };
+      const organisationId = demo.ids.demoOperatorOrganisationId;
+      const list = await fetch(`${platform.url}/v1/gateways?organisationId=${organisationId}`, {
+        headers: { authorization: `Bearer ${accessToken}` },
+      });
+      expect(list.status).toBe(200);
+      expect(await list.json()).toMatchObject({
+        items: [{ thingName: 'sim-gw-0001', partnerId: 'demo', organisationId }],
+      });
+      // The solvimus operator, another partner, does not see it.
+      const other = demo.partners
+        .find((p) => p.partnerId === 'solvimus')!
+        .users.find((u) => u.role === 'operator')!;
+      const otherLogin = (await (
+        await fetch(`${platform.url}/v1/auth/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            email: other.email,
+            password: other.password,
+            partner: 'solvimus',
+          }),
+        })
+      ).json()) as { accessToken: string };
+      const hidden = await fetch(`${platform.url}/v1/gateways/sim-gw-0001`, {
+        headers: { authorization: `Bearer ${otherLogin.accessToken}` },
+      });
+      expect(hidden.status).toBe(404);
+    } finally {
+      await platform.close();
+    }
+  });
+
   it('keeps data, the CA and registered gateways across restarts with --data-dir', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'zw-data-'));
     dirs.push(dataDir);
