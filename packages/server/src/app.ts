@@ -16,7 +16,41 @@ import authPlugin from './http/plugins/auth.js';
 import corsPlugin from './http/plugins/cors.js';
 import errorsPlugin from './http/plugins/errors.js';
 import authRoutes from './http/routes/auth.js';
+import apiKeyRoutes from './http/routes/api-keys.js';
+import auditRoutes from './http/routes/audit.js';
 import gatewayRoutes, { type GatewayRoutesOptions } from './http/routes/gateways.js';
+import meterKeyRoutes from './http/routes/meter-keys.js';
+import meterRoutes from './http/routes/meters.js';
+import organisationRoutes from './http/routes/organisations.js';
+import partnerRoutes from './http/routes/partners.js';
+import propertyRoutes from './http/routes/properties.js';
+import tenancyRoutes from './http/routes/tenancies.js';
+import unitRoutes from './http/routes/units.js';
+import userRoutes from './http/routes/users.js';
+import { apiKeySchemas } from './http/schemas/api-keys.js';
+import { auditSchemas } from './http/schemas/audit.js';
+import { grantSchemas } from './http/schemas/grants.js';
+import { meterKeysSchemas } from './http/schemas/meter-keys.js';
+import { metersSchemas } from './http/schemas/meters.js';
+import { organisationSchemas } from './http/schemas/organisations.js';
+import { partnerSchemas } from './http/schemas/partners.js';
+import { propertiesSchemas } from './http/schemas/properties.js';
+import { tenanciesSchemas } from './http/schemas/tenancies.js';
+import { unitsSchemas } from './http/schemas/units.js';
+import { userSchemas } from './http/schemas/users.js';
+import type { ApiKeyStore } from './auth/api-keys.js';
+import type { AuditLog } from './domain/audit.js';
+import type {
+  MeterStore,
+  OrganisationStore,
+  PartnerStore,
+  PropertyStore,
+  TenancyStore,
+  UnitStore,
+  UserStore,
+} from './domain/tenancy/ports.js';
+import type { KeyVault } from './keys/index.js';
+import type { MeterKeyStore } from './store/dynamodb-meter-key-store.js';
 import {
   CertificateStatusRequest,
   Gateway,
@@ -50,6 +84,13 @@ export interface AppDeps {
   caCertificatePem?: string;
   /** With AWS IoT Core: where its ingest rule delivers batches (hidden from OpenAPI). */
   ruleIngest?: RuleIngest;
+  /** The platform core's stores; without them, those routes answer SERVICE_UNAVAILABLE. */
+  core?: CoreServices;
+  /**
+   * False leaves the platform core's routes out, for tests that register one
+   * of them over their own doubles (a store that fails on purpose). Default true.
+   */
+  coreRoutes?: boolean;
   /** Gateway management; without it, those routes answer SERVICE_UNAVAILABLE. */
   gateways?: GatewayRoutesOptions;
   /** Origins allowed to call cross-origin (the partners' allowedOrigins); none without it. */
@@ -60,27 +101,108 @@ export interface AppDeps {
   auth?: AppAuth;
 }
 
+export interface CoreServices {
+  stores: {
+    partners: PartnerStore;
+    organisations: OrganisationStore;
+    properties: PropertyStore;
+    units: UnitStore;
+    tenancies: TenancyStore;
+    meters: MeterStore;
+    users: UserStore;
+    audit: AuditLog;
+  };
+  /** The same store the authenticator verifies against, so a revocation holds at once. */
+  apiKeys: ApiKeyStore;
+  meterKeys: MeterKeyStore;
+  vault: KeyVault;
+}
+
+/** The platform core's API: partners to meter keys, each plugin over the stores it needs. */
+async function registerCoreRoutes(app: FastifyInstance, given: CoreServices | undefined) {
+  for (const schema of [
+    ...partnerSchemas,
+    ...organisationSchemas,
+    ...grantSchemas,
+    ...userSchemas,
+    ...apiKeySchemas,
+    ...auditSchemas,
+    ...propertiesSchemas,
+    ...unitsSchemas,
+    ...tenanciesSchemas,
+    ...metersSchemas,
+    ...meterKeysSchemas,
+  ]) {
+    app.addSchema(schema);
+  }
+  const core = given ?? {
+    stores: unavailable<CoreServices['stores']>('storage'),
+    apiKeys: unavailable<ApiKeyStore>('storage'),
+    meterKeys: unavailable<MeterKeyStore>('storage'),
+    vault: unavailable<KeyVault>('the key vault'),
+  };
+  const { stores } = core;
+  // What a grant names must exist: users and API keys check it through these.
+  const grantTargets = {
+    organisations: stores.organisations,
+    properties: stores.properties,
+    units: stores.units,
+    tenancies: stores.tenancies,
+  };
+  await app.register(partnerRoutes, { partners: stores.partners });
+  await app.register(organisationRoutes, { organisations: stores.organisations });
+  await app.register(userRoutes, { ...grantTargets, users: stores.users });
+  await app.register(apiKeyRoutes, { ...grantTargets, apiKeys: core.apiKeys, audit: stores.audit });
+  await app.register(auditRoutes, { audit: stores.audit });
+  await app.register(propertyRoutes, {
+    properties: stores.properties,
+    organisations: stores.organisations,
+  });
+  await app.register(unitRoutes, { properties: stores.properties, units: stores.units });
+  await app.register(tenancyRoutes, {
+    properties: stores.properties,
+    units: stores.units,
+    tenancies: stores.tenancies,
+    users: stores.users,
+  });
+  await app.register(meterRoutes, {
+    properties: stores.properties,
+    units: stores.units,
+    meters: stores.meters,
+    meterKeys: core.meterKeys,
+  });
+  await app.register(meterKeyRoutes, {
+    properties: stores.properties,
+    meters: stores.meters,
+    meterKeys: core.meterKeys,
+    vault: core.vault,
+    audit: stores.audit,
+  });
+}
+
+/**
+ * An object whose every method fails with SERVICE_UNAVAILABLE: routes are
+ * registered all the same, so the OpenAPI document does not depend on the wiring.
+ */
+function unavailable<T extends object>(what: string): T {
+  return new Proxy({} as T, {
+    get: () => async () => {
+      throw new DomainError('SERVICE_UNAVAILABLE', `${what} is not configured`);
+    },
+  });
+}
+
 export interface AppAuth {
   authenticator: Authenticator;
   sessions: SessionDeps;
   partnerForHost(host: string): Promise<string | null>;
 }
 
-/** Registered all the same, so that the OpenAPI document does not depend on the wiring. */
 function unavailableGateways(): GatewayRoutesOptions {
-  const unavailable = async (): Promise<never> => {
-    throw new DomainError('SERVICE_UNAVAILABLE', 'gateway management is not configured');
-  };
   return {
-    iot: {
-      registerGateway: unavailable,
-      getGateway: unavailable,
-      listGateways: unavailable,
-      rotateCertificate: unavailable,
-      setCertificateStatus: unavailable,
-    },
-    organisations: { get: unavailable },
-    audit: { append: unavailable },
+    iot: unavailable<GatewayRoutesOptions['iot']>('gateway management'),
+    organisations: unavailable<GatewayRoutesOptions['organisations']>('storage'),
+    audit: unavailable<GatewayRoutesOptions['audit']>('storage'),
   };
 }
 
@@ -184,6 +306,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(healthRoutes, { storage: deps.storage, version });
   await app.register(authRoutes, { sessions: auth.sessions, partnerForHost: auth.partnerForHost });
   await app.register(gatewayRoutes, deps.gateways ?? unavailableGateways());
+
+  if (deps.coreRoutes !== false) await registerCoreRoutes(app, deps.core);
 
   // Registered without a CA too, so that the OpenAPI document is the same wherever it is emitted.
   const caCertificatePem = deps.caCertificatePem;

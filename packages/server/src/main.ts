@@ -148,6 +148,7 @@ export async function startPlatform(config: Config): Promise<Platform> {
         stores,
         apiKeys: services.apiKeys,
         vault: services.vault,
+        meterKeys: services.meterKeys,
         fleet: createFleet({ count: config.simulateMeters, seed: 1 }),
       });
     }
@@ -155,6 +156,7 @@ export async function startPlatform(config: Config): Promise<Platform> {
       storage,
       logger,
       auth: services.auth,
+      core: services,
       corsOrigins: services.corsOrigins,
       ...(config.rateLimitPerMinute === undefined
         ? {}

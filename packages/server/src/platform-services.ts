@@ -12,6 +12,7 @@ import {
   type KeyVault,
 } from './keys/index.js';
 import { createDynamoApiKeyStore } from './store/dynamodb-api-key-store.js';
+import { createDynamoMeterKeyStore, type MeterKeyStore } from './store/dynamodb-meter-key-store.js';
 import { createDynamoRefreshTokenStore } from './store/dynamodb-refresh-token-store.js';
 import { createDynamoSigningKeyStore } from './store/dynamodb-signing-key-store.js';
 import {
@@ -22,6 +23,7 @@ import {
 export interface PlatformServices {
   stores: DynamoTenancyStores;
   apiKeys: ApiKeyStore;
+  meterKeys: MeterKeyStore;
   vault: KeyVault;
   auth: AppAuth;
   /** Every origin an active partner allows, for CORS. */
@@ -110,5 +112,12 @@ export async function createPlatformServices(
     } while (cursor !== undefined);
     return origins;
   }
-  return { stores, apiKeys, vault: createKeyVault({ masterKey }), auth, corsOrigins };
+  return {
+    stores,
+    apiKeys,
+    meterKeys: createDynamoMeterKeyStore({ doc, tableName }),
+    vault: createKeyVault({ masterKey }),
+    auth,
+    corsOrigins,
+  };
 }

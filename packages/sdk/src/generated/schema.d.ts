@@ -41,6 +41,87 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List API keys, revoked and expired ones included
+         * @description Partner admins: the partner's keys, or an organisation's with `organisationId`. Operators name their organisation and see the keys limited to it. Oldest first, paginated; revoked and expired keys stay listed for 90 days. Never a secret.
+         */
+        get: operations["listApiKeys"];
+        put?: never;
+        /**
+         * Create an API key; its secret is shown this once
+         * @description Partner admins create partner-wide keys or keys limited to an organisation; operators only keys limited to their organisation, whose grants all lie inside it. Grants name organisations, properties and units of the partner that exist (404 otherwise); never platform admin. The answer holds the key (`zwk_…`): store it now, it is not shown again. Signed-in users only: an API key cannot make keys.
+         */
+        post: operations["createApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/api-keys/{keyId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An API key: name, grants, expiry and revocation, never the secret */
+        get: operations["getApiKey"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/api-keys/{keyId}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke an API key, at once and for good
+         * @description Requests with the key fail from now on. Revoking again changes nothing and answers the key as it is. The key stays listed, with `revokedAt`, for 90 days.
+         */
+        post: operations["revokeApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who changed what, newest first
+         * @description Partner admins: the partner's whole log, or an organisation's with `organisationId`. Operators name their organisation and see the changes to its records (properties, units, tenancies, meters, gateways, its API keys). Users and partners belong to no organisation: their changes are in the partner’s log only. Secrets never appear; a changed password shows by name in `changed`. Paginated.
+         */
+        get: operations["listAuditEntries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/auth/login": {
         parameters: {
             query?: never;
@@ -95,6 +176,26 @@ export interface paths {
          * @description The refresh token is used up: keep the new one. Presenting a used refresh token again ends the whole session (it may have been stolen), so refresh once at a time.
          */
         post: operations["refreshSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/branding": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The partner's theme for the portal and the widgets
+         * @description Name, logo, colours, fonts, languages, legal and support links of the partner whose custom domain serves the request, or else of `?partner=`. 404 when neither names an active partner. Public and cacheable for five minutes.
+         */
+        get: operations["getBranding"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -222,16 +323,813 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/me/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Change one’s own password
+         * @description Needs the current password: 401 INVALID_CREDENTIALS when it is wrong. Other sessions stay signed in. A few attempts a minute at most.
+         */
+        put: operations["changeMyPassword"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/me/profile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The signed-in user’s own account */
+        get: operations["getMyProfile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change one’s own name or language
+         * @description Send the `version` last read (409 when stale).
+         */
+        patch: operations["updateMyProfile"];
+        trace?: never;
+    };
+    "/v1/meters/{meterId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A meter */
+        get: operations["getMeter"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a meter entered by mistake
+         * @description A meter that was in use is retired instead (PATCH `removedAt`).
+         */
+        delete: operations["deleteMeter"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a meter, or retire it (removedAt)
+         * @description Send the version last read; 409 when it changed meanwhile. Setting `removedAt` retires the meter and frees its identity.
+         */
+        patch: operations["updateMeter"];
+        trace?: never;
+    };
+    "/v1/meters/{meterId}/key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Enter or replace one meter’s AES key
+         * @description The key is sealed and stored; the meter then says `hasKey: true`. The key is never returned. 409 when the meter is removed or was changed meanwhile.
+         */
+        put: operations["setMeterKey"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/organisations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the organisations the caller reaches
+         * @description Partner admins: every organisation of the partner, oldest first, paginated. Operators: the organisations their grants name, in one page (limit and cursor do not apply).
+         */
+        get: operations["listOrganisations"];
+        put?: never;
+        /**
+         * Create an organisation (metering operator or property manager)
+         * @description Partner admins only; the organisation belongs to the caller's partner.
+         */
+        post: operations["createOrganisation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/organisations/{organisationId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An organisation with its contact
+         * @description Partner admins read any of the partner; operators their own.
+         */
+        get: operations["getOrganisation"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete an organisation
+         * @description Partner admins only, with the `version` last read (409 when stale). 409 as well while properties name it as their operator or manager.
+         */
+        delete: operations["deleteOrganisation"];
+        options?: never;
+        head?: never;
+        /**
+         * Change an organisation's name or contact
+         * @description Send the `version` last read: when the organisation changed since, nothing is changed and the answer is 409. Partner admins change any of the partner; operators their own.
+         */
+        patch: operations["updateOrganisation"];
+        trace?: never;
+    };
+    "/v1/partners": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List every partner
+         * @description Platform admins only; by id, paginated.
+         */
+        get: operations["listPartners"];
+        put?: never;
+        /**
+         * Create a partner (white-label brand)
+         * @description Platform admins only. The id is chosen here and never changes; custom domains must belong to no other partner (409, as for a taken id).
+         */
+        post: operations["createPartner"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/partners/{partnerId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A partner with its branding, origins and status
+         * @description Partner admins read their own partner; platform admins any.
+         */
+        get: operations["getPartner"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change a partner's name, branding or origins; suspend or reactivate it
+         * @description Send the `version` last read: when the partner changed since, nothing is changed and the answer is 409. `branding` replaces the stored branding as a whole, except that custom domains left out stay as they are. Partner admins may change their own partner's name, branding and origins; custom domains and `status` only platform admins (403). There is no delete: a partner is suspended.
+         */
+        patch: operations["updatePartner"];
+        trace?: never;
+    };
+    "/v1/properties": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A metering operator's properties
+         * @description Oldest first, paginated. 404 when the organisation does not exist.
+         */
+        get: operations["listProperties"];
+        put?: never;
+        /**
+         * Create a property (building)
+         * @description For a metering operator of the partner (operators: their own organisation). 404 when the operator or the manager organisation does not exist.
+         */
+        post: operations["createProperty"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/properties/{propertyId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A property */
+        get: operations["getProperty"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a property without units or meters
+         * @description 409 while it has units or meters, or when the version is not the latest.
+         */
+        delete: operations["deleteProperty"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a property
+         * @description Send the version last read; 409 when it changed meanwhile. A change of operator (`organisationId`) needs a grant reaching the new operator as well.
+         */
+        patch: operations["updateProperty"];
+        trace?: never;
+    };
+    "/v1/properties/{propertyId}/meter-keys/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import a key file for the meters of a property
+         * @description CSV or text (`;`, `,` or tab; with or without header, manufacturer, version and device type; 8-digit meter ids or 16-hex-digit secondary addresses) as text/csv, text/plain or JSON `{text}`. Each line is matched to an installed meter of the property by its identity; a line without manufacturer or version matches when exactly one meter has its meter id. Matched keys are sealed and stored, each line completely or not at all, and the meter then names its key. The answer reports every line. Keys are never returned. `dryRun=true` stores nothing.
+         */
+        post: operations["importMeterKeys"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/properties/{propertyId}/meters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A property's meters
+         * @description The building’s own meters first, then by unit; removed ones included. Paginated.
+         */
+        get: operations["listPropertyMeters"];
+        put?: never;
+        /**
+         * Install a meter in a property or one of its units
+         * @description The meter belongs to the property’s metering operator. 404 when the unit is not the property’s; 409 when an installed meter of the partner has the same identity.
+         */
+        post: operations["createMeter"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/properties/{propertyId}/units": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A property's units
+         * @description Oldest first, paginated.
+         */
+        get: operations["listUnits"];
+        put?: never;
+        /** Add a unit (dwelling) to a property */
+        post: operations["createUnit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/tenancies/{tenancyId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A tenancy
+         * @description Tenants reach only the tenancies they are a tenant of (403 otherwise).
+         */
+        get: operations["getTenancy"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a tenancy
+         * @description For one entered by mistake; a tenancy that ended gets its last day (`to`).
+         */
+        delete: operations["deleteTenancy"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a tenancy’s days or tenants
+         * @description Send the version last read; 409 when it changed meanwhile or the new days overlap another tenancy of the unit.
+         */
+        patch: operations["updateTenancy"];
+        trace?: never;
+    };
+    "/v1/units/{unitId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A unit */
+        get: operations["getUnit"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a unit without tenancies or meters
+         * @description 409 while it has tenancies or meters, or when the version is not the latest.
+         */
+        delete: operations["deleteUnit"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a unit
+         * @description Send the version last read; 409 when it changed meanwhile.
+         */
+        patch: operations["updateUnit"];
+        trace?: never;
+    };
+    "/v1/units/{unitId}/meters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A unit's meters
+         * @description Removed ones included. Paginated.
+         */
+        get: operations["listUnitMeters"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/units/{unitId}/tenancies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A unit's tenancies
+         * @description By first day, paginated. A tenant sees only the tenancies it is a tenant of, so a page may hold fewer items than the limit while `cursor` says more follow.
+         */
+        get: operations["listTenancies"];
+        put?: never;
+        /**
+         * Start a tenancy of a unit
+         * @description Days are inclusive at both ends. 409 when it overlaps another tenancy of the unit; 400 when a tenant is not a user of the partner.
+         */
+        post: operations["createTenancy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the partner's users
+         * @description Partner admins only; oldest first, paginated.
+         */
+        get: operations["listUsers"];
+        put?: never;
+        /**
+         * Create a user, with an initial password or invited
+         * @description Partner admins only; the user belongs to the caller's partner. Grants lie within the partner and name organisations, properties and units that exist (404 otherwise). 409 when the e-mail address is taken within the partner.
+         */
+        post: operations["createUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/users/{userId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A user with their grants */
+        get: operations["getUser"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a user
+         * @description With the `version` last read (409 when stale). The user’s sessions end at their next refresh. Partner admins cannot delete themselves (403).
+         */
+        delete: operations["deleteUser"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a user's address, name, language, password, grants or status
+         * @description Send the `version` last read (409 when stale). Grants are replaced as a whole and checked as on creation. Partner admins cannot take their own admin grant away or disable themselves (403): another admin must.
+         */
+        patch: operations["updateUser"];
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description An API key as it can be shown again: never its secret. */
+        ApiKey: {
+            /** Format: date-time */
+            createdAt: string;
+            /** @description The user who created it. */
+            createdBy: string;
+            /** @description When the key stops working; null for never. */
+            expiresAt: string | null;
+            grants: components["schemas"]["RoleGrant"][];
+            /**
+             * @description The public part of a key (`zwk_<keyId>_…`); never the secret.
+             * @example k3y1d2abcdef
+             */
+            keyId: string;
+            /** @example ERP export */
+            name: string;
+            /** @description The organisation the key is limited to, if any. */
+            organisationId?: string;
+            partnerId: string;
+            /** @description When it was revoked; null while it is not. */
+            revokedAt: string | null;
+            scopes: string[];
+        };
+        ApiKeyList: {
+            /** @description Pass it back as `cursor` for the next page; null on the last page. */
+            cursor: string | null;
+            items: components["schemas"]["ApiKey"][];
+        };
+        /** @description One change, as the append-only audit log keeps it. */
+        AuditEntry: {
+            /**
+             * @description `<entity>.<verb>`.
+             * @example user.updated
+             * @example api-key.revoked
+             */
+            action: string;
+            /** @description Who made the change. */
+            actor: {
+                /** @description A user id, an API key id (never the key), or a system job’s name. */
+                id: string;
+                /** @enum {string} */
+                kind: "user" | "api-key" | "system";
+            };
+            /** @description The record after the change, secrets removed; not on delete. */
+            after?: unknown;
+            /**
+             * Format: date-time
+             * @description When the change was made (UTC).
+             */
+            at: string;
+            /** @description The record before the change, secrets removed; not on create. */
+            before?: unknown;
+            /** @description The fields an update changed, by name: a new password shows up here as `passwordHash` although its value is in neither before nor after. */
+            changed?: string[];
+            id: string;
+            /** @description The organisation the changed record belongs to, if any. */
+            organisationId?: string;
+            partnerId: string;
+            /** @description What was changed. */
+            target: {
+                id: string;
+                /** @example user */
+                type: string;
+            };
+        };
+        AuditEntryList: {
+            /** @description Pass it back as `cursor` for the next page; null on the last page. */
+            cursor: string | null;
+            items: components["schemas"]["AuditEntry"][];
+        };
+        /** @description A partner's public theme for the portal and the widgets. */
+        Branding: {
+            /**
+             * @description The four colours every theme needs, and up to 24 more named `[a-z][A-Za-z0-9]*` (`secondary`, `error`, …).
+             * @example {
+             *       "background": "#ffffff",
+             *       "onPrimary": "#ffffff",
+             *       "primary": "#0055aa",
+             *       "text": "#111111"
+             *     }
+             */
+            colours: {
+                /**
+                 * @description A hex colour; stored lower-case.
+                 * @example #0055aa
+                 */
+                background: string;
+                /**
+                 * @description A hex colour; stored lower-case.
+                 * @example #0055aa
+                 */
+                onPrimary: string;
+                /**
+                 * @description A hex colour; stored lower-case.
+                 * @example #0055aa
+                 */
+                primary: string;
+                /**
+                 * @description A hex colour; stored lower-case.
+                 * @example #0055aa
+                 */
+                text: string;
+            } & {
+                [key: string]: string;
+            };
+            /**
+             * @description A language the platform ships.
+             * @enum {string}
+             */
+            defaultLocale: "de" | "en" | "fr" | "pl" | "tr";
+            enabledLocales: ("de" | "en" | "fr" | "pl" | "tr")[];
+            fonts: {
+                /**
+                 * @description A CSS font-family list of names, commas, hyphens and single quotes only (`'Open Sans', sans-serif`).
+                 * @example 'Open Sans', sans-serif
+                 */
+                body: string;
+                /**
+                 * @description A CSS font-family list of names, commas, hyphens and single quotes only (`'Open Sans', sans-serif`).
+                 * @example 'Open Sans', sans-serif
+                 */
+                heading: string;
+            };
+            legal: {
+                /**
+                 * Format: uri
+                 * @description The imprint (Impressum) page.
+                 */
+                imprintUrl: string;
+                /**
+                 * Format: uri
+                 * @description The privacy policy.
+                 */
+                privacyUrl: string;
+            };
+            /** Format: uri */
+            logoUrl?: string;
+            name: string;
+            /**
+             * @description The partner's slug: lower-case letters, digits and inner hyphens, 2–63 characters.
+             * @example stadtwerke-x
+             */
+            partnerId: string;
+            /** @description Where tenants and landlords get help. */
+            support: {
+                /** Format: email */
+                email?: string;
+                /** @example +49 30 1234567 */
+                phone?: string;
+                /** Format: uri */
+                url?: string;
+            };
+        };
         CertificateStatusRequest: {
             /**
              * @description INACTIVE can be undone, REVOKED cannot. Either closes the connections that use the certificate.
              * @enum {string}
              */
             status: "ACTIVE" | "INACTIVE" | "REVOKED";
+        };
+        ChangePasswordRequest: {
+            currentPassword: string;
+            /**
+             * @description The new password.
+             * @example correct horse battery staple
+             */
+            newPassword: string;
+        };
+        CreateApiKeyRequest: {
+            /**
+             * Format: date-time
+             * @description When it stops working; must lie in the future. Never, when left out.
+             */
+            expiresAt?: string;
+            /** @description What the key may do, as a user with these grants could. */
+            grants: components["schemas"]["GrantInput"][];
+            /**
+             * @description What the key is for, to recognise it in lists and the audit log.
+             * @example ERP export
+             */
+            name: string;
+            /** @description Limits the key to one organisation: every grant must lie inside it. Operators must name theirs; without it the key is partner-wide (partner admins only). */
+            organisationId?: string;
+            /** @default [] */
+            scopes: string[];
+        };
+        /** @description The identity (manufacturer, meterId, deviceVersion, deviceType) must be unique among the partner’s installed meters (409). The key is set through the meter key routes. */
+        CreateMeterRequest: {
+            deviceType: number;
+            deviceVersion: number;
+            /**
+             * Format: date-time
+             * @description When the device was installed here.
+             * @example 2025-03-01T08:00:00Z
+             */
+            installedAt: string;
+            /** @enum {string} */
+            kind: "heat-cost-allocator" | "heat-meter" | "water-meter" | "warm-water-meter";
+            location?: string;
+            manufacturer: string;
+            meterId: string;
+            /** @description EN 834 rating factors; heat cost allocators only. */
+            ratingFactors?: {
+                /** @description Thermal coupling factor. */
+                kc: number;
+                /** @description Radiator output factor. */
+                kq: number;
+                kt?: number;
+            };
+            /**
+             * Format: date-time
+             * @description When it was removed: retires the meter and frees its identity for a new installation. Final (it may be corrected, not cleared).
+             * @example 2025-03-01T08:00:00Z
+             */
+            removedAt?: string;
+            /** @description A unit of the property; leave out for the building’s. */
+            unitId?: string;
+        };
+        CreateOrganisationRequest: {
+            /** @description Whom to reach at the organisation; every part optional. */
+            contact?: {
+                address?: {
+                    /** @example Musterstadt */
+                    city: string;
+                    /**
+                     * @description ISO 3166-1 alpha-2; stored upper-case.
+                     * @example DE
+                     */
+                    country: string;
+                    /** @example 12345 */
+                    postalCode: string;
+                    /** @example Musterstraße 5 */
+                    street: string;
+                };
+                /**
+                 * Format: email
+                 * @example service@messdienst.example
+                 */
+                email?: string;
+                /** @example Kundenservice */
+                name?: string;
+                /** @example +49 30 1234567 */
+                phone?: string;
+            };
+            /**
+             * @description A metering operator runs gateways and meters; a property manager manages properties. Fixed at creation.
+             * @enum {string}
+             */
+            kind: "metering-operator" | "property-manager";
+            /** @example Messdienst Nord GmbH */
+            name: string;
+        };
+        CreatePartnerRequest: {
+            allowedOrigins?: string[];
+            branding: components["schemas"]["PartnerBrandingInput"];
+            /**
+             * @description The partner's slug: lower-case letters, digits and inner hyphens, 2–63 characters.
+             * @example stadtwerke-x
+             */
+            id: string;
+            /** @example Stadtwerke X */
+            name: string;
+            /**
+             * @default active
+             * @enum {string}
+             */
+            status: "active" | "suspended";
+        };
+        CreatePropertyRequest: {
+            address: {
+                city: string;
+                /** @description ISO 3166-1 alpha-2 (`DE`). */
+                country: string;
+                postalCode: string;
+                street: string;
+            };
+            heatingSystem: {
+                /** @enum {string} */
+                fuel?: "natural-gas-h" | "natural-gas-l" | "heating-oil" | "heavy-oil" | "lpg" | "coke" | "lignite" | "hard-coal" | "wood" | "wood-pellets" | "wood-chips" | "electricity" | "district-heat" | "other";
+                /** @enum {string} */
+                kind: "central" | "district" | "heat-pump" | "decentral" | "other";
+                /** @description Whether hot water comes from the same central system (§9 HeizkostenV). */
+                warmWaterCentral: boolean;
+            };
+            managerOrganisationId?: string;
+            /** @description The fewest units a landlord's aggregate may combine; 3 when absent, and never lower. */
+            minimumAggregationUnits?: number;
+            name?: string;
+            organisationId: string;
+            /**
+             * @description IANA zone; days and months of consumption are its local ones.
+             * @example Europe/Berlin
+             */
+            timeZone?: string;
+        };
+        /** @description 409 when it would overlap another tenancy of the unit. */
+        CreateTenancyRequest: {
+            /**
+             * @description First day of the tenancy (the property’s time zone), inclusive.
+             * @example 2025-04-01
+             */
+            from: string;
+            /** @description Users of the partner who see the unit’s own values as its tenants. */
+            tenantUserIds?: string[];
+            /**
+             * @description Last day, inclusive (`bis 31.03.`); absent while open-ended.
+             * @example 2025-04-01
+             */
+            to?: string;
+        };
+        CreateUnitRequest: {
+            floor?: string;
+            /** @description Heated area in m²; 0 for an unheated unit. */
+            heatedAreaM2: number;
+            /** @description Living or usable area in m² (Wohn-/Nutzfläche), more than 0. */
+            livingAreaM2: number;
+            name: string;
+            /**
+             * @description Absent means residential.
+             * @enum {string}
+             */
+            occupantCategory?: "residential" | "non-residential";
+        };
+        CreateUserRequest: {
+            /**
+             * Format: email
+             * @description Unique within the partner; stored lower-case.
+             * @example olga.operator@messdienst.example
+             */
+            email: string;
+            grants?: components["schemas"]["GrantInput"][];
+            /**
+             * @description The language of e-mails and the portal.
+             * @enum {string}
+             */
+            locale?: "de" | "en" | "fr" | "pl" | "tr";
+            /** @example Olga Operator */
+            name: string;
+            /**
+             * @description An initial password, stored only as a scrypt hash. Leave it out to invite: the user then cannot sign in until a password is set.
+             * @example correct horse battery staple
+             */
+            password?: string;
+            /**
+             * @description A disabled user cannot sign in, and its sessions end at their next refresh.
+             * @default active
+             * @enum {string}
+             */
+            status: "active" | "disabled";
+        };
+        CreatedApiKey: {
+            /**
+             * @description The key to send as `x-api-key`. Shown this once: only a digest is stored, so it cannot be shown again. Keep it secret.
+             * @example zwk_k3y1d2abcdef_…
+             */
+            apiKey: string;
+            key: components["schemas"]["ApiKey"];
         };
         /** @description Every error of the API. */
         ErrorResponse: {
@@ -276,6 +1174,26 @@ export interface components {
             cursor?: string;
             items: components["schemas"]["Gateway"][];
         };
+        /**
+         * @description Name the level the role applies to (an operator its organisationId, a landlord its propertyId, a tenant its unitId). Wider ids may be carried along; they must be the ones the partner's tree holds.
+         * @example {
+         *       "organisationId": "org_3kT9x0aQ2b7mN1pR",
+         *       "role": "operator"
+         *     }
+         */
+        GrantInput: {
+            organisationId?: string;
+            /** @description The caller's partner; implied when left out, refused when another. */
+            partnerId?: string;
+            propertyId?: string;
+            /**
+             * @description partner-admin: the whole partner; operator: one organisation; landlord: one property; tenant: one unit.
+             * @enum {string}
+             */
+            role: "partner-admin" | "operator" | "landlord" | "tenant";
+            tenancyId?: string;
+            unitId?: string;
+        };
         Health: {
             checks: {
                 table: {
@@ -312,6 +1230,380 @@ export interface components {
             /** @description User id or API key id. */
             subject: string;
         };
+        Meter: {
+            /** Format: date-time */
+            createdAt: string;
+            /** @description The wM-Bus device type byte. */
+            deviceType: number;
+            /** @description The wM-Bus version byte. */
+            deviceVersion: number;
+            /** @description Whether the platform holds the meter’s AES key (never shown). Operators and partner admins only. */
+            hasKey?: boolean;
+            /** @description The platform’s id of this installation. */
+            id: string;
+            /** Format: date-time */
+            installedAt: string;
+            key?: {
+                /** @description The master key the stored key is wrapped by. */
+                masterKeyId: string;
+                /**
+                 * Format: date-time
+                 * @description When it was stored.
+                 */
+                updatedAt: string;
+            };
+            /** @enum {string} */
+            kind: "heat-cost-allocator" | "heat-meter" | "water-meter" | "warm-water-meter";
+            location?: string;
+            /** @description FLAG code, three letters (`KAM`). */
+            manufacturer: string;
+            /** @description The 8-digit id printed on the device. */
+            meterId: string;
+            /** @description The metering operator; its gateways receive it. */
+            organisationId: string;
+            partnerId: string;
+            propertyId: string;
+            /** @description EN 834 rating factors; heat cost allocators only. */
+            ratingFactors?: {
+                /** @description Thermal coupling factor. */
+                kc: number;
+                /** @description Radiator output factor. */
+                kq: number;
+                kt?: number;
+            };
+            /** Format: date-time */
+            removedAt?: string;
+            /** @description Absent for a meter of the building itself. */
+            unitId?: string;
+            /** Format: date-time */
+            updatedAt: string;
+            /** @description 1 when created, +1 on every change. */
+            version: number;
+        };
+        /** @description One entry per line with content. Lines are stored one by one, each completely or not at all: a line whose storage failed is rejected, and the others stand. */
+        MeterKeyImportReport: {
+            /** @description When true, nothing was stored. */
+            dryRun: boolean;
+            /** @description Set when the file as a whole was refused; then no line was read. */
+            fileRejected?: {
+                reason: string;
+            };
+            format: ("simulator-csv" | "csv-header" | "csv") | null;
+            lines: {
+                /** @description 1-based line number in the file. */
+                line: number;
+                meter?: {
+                    deviceType: number;
+                    deviceVersion: number;
+                    /** @description The platform’s meter id. */
+                    id: string;
+                    manufacturer: string;
+                    meterId: string;
+                    unitId?: string;
+                };
+                /** @description Why it was rejected; never repeats the line’s values. */
+                reason?: string;
+                /** @description Whether the meter had a key, which this one replaces. */
+                replacedKey?: boolean;
+                /** @enum {string} */
+                status: "accepted" | "rejected";
+            }[];
+            summary: {
+                /** @description Lines stored (or, in a dry run, that would be). */
+                accepted: number;
+                /** @description Blank lines, `#` comments and the header. */
+                ignored: number;
+                rejected: number;
+            };
+        };
+        MeterKeyImportText: {
+            /** @description The key file’s content, as it would be sent as text/csv. */
+            text: string;
+        };
+        MeterList: {
+            /** @description Pass it back as `cursor` for the next page; null on the last page. */
+            cursor: string | null;
+            items: components["schemas"]["Meter"][];
+        };
+        /** @description A metering operator or property manager of the partner. */
+        Organisation: {
+            /** @description Whom to reach at the organisation; every part optional. */
+            contact: {
+                address?: {
+                    /** @example Musterstadt */
+                    city: string;
+                    /**
+                     * @description ISO 3166-1 alpha-2; stored upper-case.
+                     * @example DE
+                     */
+                    country: string;
+                    /** @example 12345 */
+                    postalCode: string;
+                    /** @example Musterstraße 5 */
+                    street: string;
+                };
+                /**
+                 * Format: email
+                 * @example service@messdienst.example
+                 */
+                email?: string;
+                /** @example Kundenservice */
+                name?: string;
+                /** @example +49 30 1234567 */
+                phone?: string;
+            };
+            /** Format: date-time */
+            createdAt: string;
+            /** @example org_3kT9x0aQ2b7mN1pR */
+            id: string;
+            /**
+             * @description A metering operator runs gateways and meters; a property manager manages properties. Fixed at creation.
+             * @enum {string}
+             */
+            kind: "metering-operator" | "property-manager";
+            /** @example Messdienst Nord GmbH */
+            name: string;
+            partnerId: string;
+            /** Format: date-time */
+            updatedAt: string;
+            /** @description 1 when created, +1 on every change. */
+            version: number;
+        };
+        OrganisationList: {
+            /** @description Pass it back as `cursor` for the next page; null on the last page. */
+            cursor: string | null;
+            items: components["schemas"]["Organisation"][];
+        };
+        Partner: {
+            /** @description Origins that may embed widgets and call the API from a browser. */
+            allowedOrigins: string[];
+            branding: components["schemas"]["PartnerBranding"];
+            /** Format: date-time */
+            createdAt: string;
+            /**
+             * @description The partner's slug: lower-case letters, digits and inner hyphens, 2–63 characters.
+             * @example stadtwerke-x
+             */
+            id: string;
+            /** @description The brand name shown to users. */
+            name: string;
+            /**
+             * @description A suspended partner keeps its data; its branding is no longer served.
+             * @enum {string}
+             */
+            status: "active" | "suspended";
+            /** Format: date-time */
+            updatedAt: string;
+            /** @description Send it back with an update; a stale one is refused (409). */
+            version: number;
+        };
+        PartnerBranding: {
+            /**
+             * @description The four colours every theme needs, and up to 24 more named `[a-z][A-Za-z0-9]*` (`secondary`, `error`, …).
+             * @example {
+             *       "background": "#ffffff",
+             *       "onPrimary": "#ffffff",
+             *       "primary": "#0055aa",
+             *       "text": "#111111"
+             *     }
+             */
+            colours: {
+                /**
+                 * @description A hex colour; stored lower-case.
+                 * @example #0055aa
+                 */
+                background: string;
+                /**
+                 * @description A hex colour; stored lower-case.
+                 * @example #0055aa
+                 */
+                onPrimary: string;
+                /**
+                 * @description A hex colour; stored lower-case.
+                 * @example #0055aa
+                 */
+                primary: string;
+                /**
+                 * @description A hex colour; stored lower-case.
+                 * @example #0055aa
+                 */
+                text: string;
+            } & {
+                [key: string]: string;
+            };
+            /** @description Host names that serve the partner's portal; each belongs to one partner. */
+            customDomains: string[];
+            /**
+             * @description A language the platform ships.
+             * @enum {string}
+             */
+            defaultLocale: "de" | "en" | "fr" | "pl" | "tr";
+            /** @description The languages offered; contains defaultLocale. */
+            enabledLocales: ("de" | "en" | "fr" | "pl" | "tr")[];
+            fonts: {
+                /**
+                 * @description A CSS font-family list of names, commas, hyphens and single quotes only (`'Open Sans', sans-serif`).
+                 * @example 'Open Sans', sans-serif
+                 */
+                body: string;
+                /**
+                 * @description A CSS font-family list of names, commas, hyphens and single quotes only (`'Open Sans', sans-serif`).
+                 * @example 'Open Sans', sans-serif
+                 */
+                heading: string;
+            };
+            legal: {
+                /**
+                 * Format: uri
+                 * @description The imprint (Impressum) page.
+                 */
+                imprintUrl: string;
+                /**
+                 * Format: uri
+                 * @description The privacy policy.
+                 */
+                privacyUrl: string;
+            };
+            /**
+             * Format: uri
+             * @description The logo, loaded by browsers.
+             */
+            logoUrl?: string;
+            /** @description Where tenants and landlords get help. */
+            support: {
+                /** Format: email */
+                email?: string;
+                /** @example +49 30 1234567 */
+                phone?: string;
+                /** Format: uri */
+                url?: string;
+            };
+        };
+        /** @description A whole branding: it replaces the stored one (custom domains aside). */
+        PartnerBrandingInput: {
+            /**
+             * @description The four colours every theme needs, and up to 24 more named `[a-z][A-Za-z0-9]*` (`secondary`, `error`, …).
+             * @example {
+             *       "background": "#ffffff",
+             *       "onPrimary": "#ffffff",
+             *       "primary": "#0055aa",
+             *       "text": "#111111"
+             *     }
+             */
+            colours: {
+                /**
+                 * @description A hex colour; stored lower-case.
+                 * @example #0055aa
+                 */
+                background: string;
+                /**
+                 * @description A hex colour; stored lower-case.
+                 * @example #0055aa
+                 */
+                onPrimary: string;
+                /**
+                 * @description A hex colour; stored lower-case.
+                 * @example #0055aa
+                 */
+                primary: string;
+                /**
+                 * @description A hex colour; stored lower-case.
+                 * @example #0055aa
+                 */
+                text: string;
+            } & {
+                [key: string]: string;
+            };
+            /** @description Host names that serve the partner's portal. Only platform admins change them (the platform provisions DNS and certificates); on update, left out means unchanged. */
+            customDomains?: string[];
+            /**
+             * @description A language the platform ships.
+             * @enum {string}
+             */
+            defaultLocale: "de" | "en" | "fr" | "pl" | "tr";
+            /** @description The languages offered; must contain defaultLocale; defaults to it alone. */
+            enabledLocales?: ("de" | "en" | "fr" | "pl" | "tr")[];
+            fonts: {
+                /**
+                 * @description A CSS font-family list of names, commas, hyphens and single quotes only (`'Open Sans', sans-serif`).
+                 * @example 'Open Sans', sans-serif
+                 */
+                body: string;
+                /**
+                 * @description A CSS font-family list of names, commas, hyphens and single quotes only (`'Open Sans', sans-serif`).
+                 * @example 'Open Sans', sans-serif
+                 */
+                heading: string;
+            };
+            legal: {
+                /**
+                 * Format: uri
+                 * @description The imprint (Impressum) page.
+                 */
+                imprintUrl: string;
+                /**
+                 * Format: uri
+                 * @description The privacy policy.
+                 */
+                privacyUrl: string;
+            };
+            /**
+             * Format: uri
+             * @description The logo, loaded by browsers.
+             */
+            logoUrl?: string;
+            /** @description Where tenants and landlords get help. */
+            support?: {
+                /** Format: email */
+                email?: string;
+                /** @example +49 30 1234567 */
+                phone?: string;
+                /** Format: uri */
+                url?: string;
+            };
+        };
+        PartnerList: {
+            /** @description Pass it back for the next page; null on the last page. */
+            cursor: string | null;
+            items: components["schemas"]["Partner"][];
+        };
+        Property: {
+            address: {
+                city: string;
+                /** @description ISO 3166-1 alpha-2 (`DE`). */
+                country: string;
+                postalCode: string;
+                street: string;
+            };
+            /** Format: date-time */
+            createdAt: string;
+            heatingSystem: {
+                /** @enum {string} */
+                fuel?: "natural-gas-h" | "natural-gas-l" | "heating-oil" | "heavy-oil" | "lpg" | "coke" | "lignite" | "hard-coal" | "wood" | "wood-pellets" | "wood-chips" | "electricity" | "district-heat" | "other";
+                /** @enum {string} */
+                kind: "central" | "district" | "heat-pump" | "decentral" | "other";
+                /** @description Whether hot water comes from the same central system (§9 HeizkostenV). */
+                warmWaterCentral: boolean;
+            };
+            id: string;
+            /** @description The property manager, if any. */
+            managerOrganisationId?: string;
+            minimumAggregationUnits?: number;
+            name?: string;
+            /** @description The metering operator that serves it. */
+            organisationId: string;
+            partnerId: string;
+            timeZone: string;
+            /** Format: date-time */
+            updatedAt: string;
+            /** @description 1 when created, +1 on every change. */
+            version: number;
+        };
+        PropertyList: {
+            /** @description Pass it back as `cursor` for the next page; null on the last page. */
+            cursor: string | null;
+            items: components["schemas"]["Property"][];
+        };
         RefreshRequest: {
             refreshToken: string;
         };
@@ -338,6 +1630,10 @@ export interface components {
             /** @description PKCS#10 certificate signing request (PEM) made on the gateway or in the factory; the private key never leaves the device. Its subject CommonName must be the thing name. */
             csrPem: string;
         };
+        SetMeterKeyRequest: {
+            /** @description The meter’s AES-128 key: 32 hex digits, any case, pairs may be separated by `-` or a space. Stored sealed; no endpoint ever returns it. */
+            key: string;
+        };
         SignInRequest: {
             /**
              * Format: email
@@ -350,6 +1646,29 @@ export interface components {
              */
             partner?: string;
             password: string;
+        };
+        Tenancy: {
+            /** Format: date-time */
+            createdAt: string;
+            /** @description First day of the tenancy (the property’s time zone), inclusive. */
+            from: string;
+            id: string;
+            partnerId: string;
+            propertyId: string;
+            /** @description The tenants’ user ids: personal data, shown to operators and partner admins only. */
+            tenantUserIds?: string[];
+            /** @description Last day, inclusive (`bis 31.03.`); absent while open-ended. */
+            to?: string;
+            unitId: string;
+            /** Format: date-time */
+            updatedAt: string;
+            /** @description 1 when created, +1 on every change. */
+            version: number;
+        };
+        TenancyList: {
+            /** @description Pass it back as `cursor` for the next page; null on the last page. */
+            cursor: string | null;
+            items: components["schemas"]["Tenancy"][];
         };
         TokenPair: {
             /** @description A JWT; send it as `Authorization: Bearer …`. */
@@ -366,6 +1685,233 @@ export interface components {
             /** @enum {string} */
             tokenType: "Bearer";
         };
+        Unit: {
+            /** Format: date-time */
+            createdAt: string;
+            floor?: string;
+            heatedAreaM2: number;
+            id: string;
+            livingAreaM2: number;
+            /** @description As on the bill (`WE 03`, `2. OG links`). */
+            name: string;
+            /** @enum {string} */
+            occupantCategory?: "residential" | "non-residential";
+            partnerId: string;
+            propertyId: string;
+            /** Format: date-time */
+            updatedAt: string;
+            /** @description 1 when created, +1 on every change. */
+            version: number;
+        };
+        UnitList: {
+            /** @description Pass it back as `cursor` for the next page; null on the last page. */
+            cursor: string | null;
+            items: components["schemas"]["Unit"][];
+        };
+        /** @description Fields left out stay; null removes an optional field. Identity and place never change: a device moved is removed here and installed again as a new meter. */
+        UpdateMeterRequest: {
+            /**
+             * Format: date-time
+             * @description When the device was installed here.
+             * @example 2025-03-01T08:00:00Z
+             */
+            installedAt?: string;
+            location?: string | null;
+            ratingFactors?: {
+                /** @description Thermal coupling factor. */
+                kc: number;
+                /** @description Radiator output factor. */
+                kq: number;
+                kt?: number;
+            } | null;
+            /**
+             * Format: date-time
+             * @description When it was removed: retires the meter and frees its identity for a new installation. Final (it may be corrected, not cleared).
+             * @example 2025-03-01T08:00:00Z
+             */
+            removedAt?: string;
+            /** @description The version last read. A change made on an older one is refused with 409 (CONFLICT): read the record again and decide again. */
+            version: number;
+        };
+        /** @description The fields to change; left out means unchanged. The kind cannot change. */
+        UpdateOrganisationRequest: {
+            /** @description Replaces the stored contact as a whole; `{}` clears it. */
+            contact?: {
+                address?: {
+                    /** @example Musterstadt */
+                    city: string;
+                    /**
+                     * @description ISO 3166-1 alpha-2; stored upper-case.
+                     * @example DE
+                     */
+                    country: string;
+                    /** @example 12345 */
+                    postalCode: string;
+                    /** @example Musterstraße 5 */
+                    street: string;
+                };
+                /**
+                 * Format: email
+                 * @example service@messdienst.example
+                 */
+                email?: string;
+                /** @example Kundenservice */
+                name?: string;
+                /** @example +49 30 1234567 */
+                phone?: string;
+            };
+            name?: string;
+            /** @description The version last read. A change made on an older one is refused with 409 (CONFLICT): read the record again and decide again. */
+            version: number;
+        };
+        /** @description The fields to change; left out means unchanged. */
+        UpdatePartnerRequest: {
+            allowedOrigins?: string[];
+            branding?: components["schemas"]["PartnerBrandingInput"];
+            name?: string;
+            /**
+             * @description Suspend or reactivate: platform admins only.
+             * @enum {string}
+             */
+            status?: "active" | "suspended";
+            /** @description The version last read; 409 CONFLICT when the partner changed since. */
+            version: number;
+        };
+        /** @description What users change about themselves; left out means unchanged. */
+        UpdateProfileRequest: {
+            /**
+             * @description The language of e-mails and the portal.
+             * @enum {string|null}
+             */
+            locale?: "de" | "en" | "fr" | "pl" | "tr" | null;
+            /** @example Olga Operator */
+            name?: string;
+            /** @description The version last read. A change made on an older one is refused with 409 (CONFLICT): read the record again and decide again. */
+            version: number;
+        };
+        /** @description Fields left out stay; null removes an optional field. */
+        UpdatePropertyRequest: {
+            address?: {
+                city: string;
+                /** @description ISO 3166-1 alpha-2 (`DE`). */
+                country: string;
+                postalCode: string;
+                street: string;
+            };
+            heatingSystem?: {
+                /** @enum {string} */
+                fuel?: "natural-gas-h" | "natural-gas-l" | "heating-oil" | "heavy-oil" | "lpg" | "coke" | "lignite" | "hard-coal" | "wood" | "wood-pellets" | "wood-chips" | "electricity" | "district-heat" | "other";
+                /** @enum {string} */
+                kind: "central" | "district" | "heat-pump" | "decentral" | "other";
+                /** @description Whether hot water comes from the same central system (§9 HeizkostenV). */
+                warmWaterCentral: boolean;
+            };
+            managerOrganisationId?: string | null;
+            /** @description The fewest units a landlord's aggregate may combine; 3 when absent, and never lower. */
+            minimumAggregationUnits?: number | null;
+            name?: string | null;
+            /** @description A change of metering operator; the caller must reach both the old and the new one. */
+            organisationId?: string;
+            /**
+             * @description IANA zone; days and months of consumption are its local ones.
+             * @example Europe/Berlin
+             */
+            timeZone?: string;
+            /** @description The version last read. A change made on an older one is refused with 409 (CONFLICT): read the record again and decide again. */
+            version: number;
+        };
+        /** @description Fields left out stay; `to: null` makes it open-ended. The unit is fixed. */
+        UpdateTenancyRequest: {
+            /**
+             * @description First day of the tenancy (the property’s time zone), inclusive.
+             * @example 2025-04-01
+             */
+            from?: string;
+            /** @description Users of the partner who see the unit’s own values as its tenants. */
+            tenantUserIds?: string[];
+            /**
+             * @description Last day, inclusive (`bis 31.03.`); absent while open-ended.
+             * @example 2025-04-01
+             */
+            to?: string | null;
+            /** @description The version last read. A change made on an older one is refused with 409 (CONFLICT): read the record again and decide again. */
+            version: number;
+        };
+        /** @description Fields left out stay; null removes an optional field. A unit stays in its property. */
+        UpdateUnitRequest: {
+            floor?: string | null;
+            /** @description Heated area in m²; 0 for an unheated unit. */
+            heatedAreaM2?: number;
+            /** @description Living or usable area in m² (Wohn-/Nutzfläche), more than 0. */
+            livingAreaM2?: number;
+            name?: string;
+            /** @enum {string|null} */
+            occupantCategory?: "residential" | "non-residential" | null;
+            /** @description The version last read. A change made on an older one is refused with 409 (CONFLICT): read the record again and decide again. */
+            version: number;
+        };
+        /** @description The fields to change; left out means unchanged, `locale: null` removes it. New grants apply from the user’s next token refresh. */
+        UpdateUserRequest: {
+            /**
+             * Format: email
+             * @description Unique within the partner; stored lower-case.
+             * @example olga.operator@messdienst.example
+             */
+            email?: string;
+            /** @description Replaces the user's grants as a whole. */
+            grants?: components["schemas"]["GrantInput"][];
+            /**
+             * @description The language of e-mails and the portal.
+             * @enum {string|null}
+             */
+            locale?: "de" | "en" | "fr" | "pl" | "tr" | null;
+            /** @example Olga Operator */
+            name?: string;
+            /**
+             * @description A new password (the user is not told it here).
+             * @example correct horse battery staple
+             */
+            password?: string;
+            /**
+             * @description A disabled user cannot sign in, and its sessions end at their next refresh.
+             * @enum {string}
+             */
+            status?: "active" | "disabled";
+            /** @description The version last read. A change made on an older one is refused with 409 (CONFLICT): read the record again and decide again. */
+            version: number;
+        };
+        /** @description A user as the API shows it: never the password or its hash. */
+        User: {
+            /** Format: date-time */
+            createdAt: string;
+            email: string;
+            grants: components["schemas"]["RoleGrant"][];
+            /** @description Whether a password is set; false for an invited user. The password never is. */
+            hasPassword: boolean;
+            /** @example usr_Qm8aZ0x1c2V3b4N5 */
+            id: string;
+            /**
+             * @description The language of e-mails and the portal.
+             * @enum {string}
+             */
+            locale?: "de" | "en" | "fr" | "pl" | "tr";
+            name: string;
+            partnerId: string;
+            /**
+             * @description A disabled user cannot sign in, and its sessions end at their next refresh.
+             * @enum {string}
+             */
+            status: "active" | "disabled";
+            /** Format: date-time */
+            updatedAt: string;
+            /** @description 1 when created, +1 on every change. */
+            version: number;
+        };
+        UserList: {
+            /** @description Pass it back as `cursor` for the next page; null on the last page. */
+            cursor: string | null;
+            items: components["schemas"]["User"][];
+        };
     };
     responses: never;
     parameters: never;
@@ -373,20 +1919,63 @@ export interface components {
     headers: never;
     pathItems: never;
 }
+export type SchemaApiKey = components['schemas']['ApiKey'];
+export type SchemaApiKeyList = components['schemas']['ApiKeyList'];
+export type SchemaAuditEntry = components['schemas']['AuditEntry'];
+export type SchemaAuditEntryList = components['schemas']['AuditEntryList'];
+export type SchemaBranding = components['schemas']['Branding'];
 export type SchemaCertificateStatusRequest = components['schemas']['CertificateStatusRequest'];
+export type SchemaChangePasswordRequest = components['schemas']['ChangePasswordRequest'];
+export type SchemaCreateApiKeyRequest = components['schemas']['CreateApiKeyRequest'];
+export type SchemaCreateMeterRequest = components['schemas']['CreateMeterRequest'];
+export type SchemaCreateOrganisationRequest = components['schemas']['CreateOrganisationRequest'];
+export type SchemaCreatePartnerRequest = components['schemas']['CreatePartnerRequest'];
+export type SchemaCreatePropertyRequest = components['schemas']['CreatePropertyRequest'];
+export type SchemaCreateTenancyRequest = components['schemas']['CreateTenancyRequest'];
+export type SchemaCreateUnitRequest = components['schemas']['CreateUnitRequest'];
+export type SchemaCreateUserRequest = components['schemas']['CreateUserRequest'];
+export type SchemaCreatedApiKey = components['schemas']['CreatedApiKey'];
 export type SchemaErrorResponse = components['schemas']['ErrorResponse'];
 export type SchemaGateway = components['schemas']['Gateway'];
 export type SchemaGatewayCertificate = components['schemas']['GatewayCertificate'];
 export type SchemaGatewayList = components['schemas']['GatewayList'];
+export type SchemaGrantInput = components['schemas']['GrantInput'];
 export type SchemaHealth = components['schemas']['Health'];
 export type SchemaJwks = components['schemas']['Jwks'];
 export type SchemaMe = components['schemas']['Me'];
+export type SchemaMeter = components['schemas']['Meter'];
+export type SchemaMeterKeyImportReport = components['schemas']['MeterKeyImportReport'];
+export type SchemaMeterKeyImportText = components['schemas']['MeterKeyImportText'];
+export type SchemaMeterList = components['schemas']['MeterList'];
+export type SchemaOrganisation = components['schemas']['Organisation'];
+export type SchemaOrganisationList = components['schemas']['OrganisationList'];
+export type SchemaPartner = components['schemas']['Partner'];
+export type SchemaPartnerBranding = components['schemas']['PartnerBranding'];
+export type SchemaPartnerBrandingInput = components['schemas']['PartnerBrandingInput'];
+export type SchemaPartnerList = components['schemas']['PartnerList'];
+export type SchemaProperty = components['schemas']['Property'];
+export type SchemaPropertyList = components['schemas']['PropertyList'];
 export type SchemaRefreshRequest = components['schemas']['RefreshRequest'];
 export type SchemaRegisterGatewayRequest = components['schemas']['RegisterGatewayRequest'];
 export type SchemaRoleGrant = components['schemas']['RoleGrant'];
 export type SchemaRotateCertificateRequest = components['schemas']['RotateCertificateRequest'];
+export type SchemaSetMeterKeyRequest = components['schemas']['SetMeterKeyRequest'];
 export type SchemaSignInRequest = components['schemas']['SignInRequest'];
+export type SchemaTenancy = components['schemas']['Tenancy'];
+export type SchemaTenancyList = components['schemas']['TenancyList'];
 export type SchemaTokenPair = components['schemas']['TokenPair'];
+export type SchemaUnit = components['schemas']['Unit'];
+export type SchemaUnitList = components['schemas']['UnitList'];
+export type SchemaUpdateMeterRequest = components['schemas']['UpdateMeterRequest'];
+export type SchemaUpdateOrganisationRequest = components['schemas']['UpdateOrganisationRequest'];
+export type SchemaUpdatePartnerRequest = components['schemas']['UpdatePartnerRequest'];
+export type SchemaUpdateProfileRequest = components['schemas']['UpdateProfileRequest'];
+export type SchemaUpdatePropertyRequest = components['schemas']['UpdatePropertyRequest'];
+export type SchemaUpdateTenancyRequest = components['schemas']['UpdateTenancyRequest'];
+export type SchemaUpdateUnitRequest = components['schemas']['UpdateUnitRequest'];
+export type SchemaUpdateUserRequest = components['schemas']['UpdateUserRequest'];
+export type SchemaUser = components['schemas']['User'];
+export type SchemaUserList = components['schemas']['UserList'];
 export type $defs = Record<string, never>;
 export interface operations {
     getJwks: {
@@ -472,6 +2061,313 @@ export interface operations {
                         uptimeSeconds: number;
                         version: string;
                     };
+                };
+            };
+        };
+    };
+    listApiKeys: {
+        parameters: {
+            query?: {
+                /** @description Only the keys limited to this organisation (operators must name theirs). */
+                organisationId?: string;
+                limit?: number;
+                /** @description From the previous page of the same list. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyList"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    createApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Format: date-time
+                     * @description When it stops working; must lie in the future. Never, when left out.
+                     */
+                    expiresAt?: string;
+                    /** @description What the key may do, as a user with these grants could. */
+                    grants: components["schemas"]["GrantInput"][];
+                    /**
+                     * @description What the key is for, to recognise it in lists and the audit log.
+                     * @example ERP export
+                     */
+                    name: string;
+                    /** @description Limits the key to one organisation: every grant must lie inside it. Operators must name theirs; without it the key is partner-wide (partner admins only). */
+                    organisationId?: string;
+                    /** @default [] */
+                    scopes?: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedApiKey"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The public part of a key (`zwk_<keyId>_…`); never the secret.
+                 * @example k3y1d2abcdef
+                 */
+                keyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An API key as it can be shown again: never its secret. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKey"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    revokeApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The public part of a key (`zwk_<keyId>_…`); never the secret.
+                 * @example k3y1d2abcdef
+                 */
+                keyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An API key as it can be shown again: never its secret. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKey"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listAuditEntries: {
+        parameters: {
+            query?: {
+                /** @description Only this organisation's entries (operators must name theirs). */
+                organisationId?: string;
+                limit?: number;
+                /** @description From the previous page of the same list. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditEntryList"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
         };
@@ -635,6 +2531,50 @@ export interface operations {
             };
             /** @description Every error of the API. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getBranding: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The partner, when the request's host is none of its custom domains.
+                 * @example stadtwerke-x
+                 */
+                partner?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A partner's public theme for the portal and the widgets. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Branding"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1053,6 +2993,2844 @@ export interface operations {
             };
             /** @description Every error of the API. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    changeMyPassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    currentPassword: string;
+                    /**
+                     * @description The new password.
+                     * @example correct horse battery staple
+                     */
+                    newPassword: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Changed. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getMyProfile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A user as the API shows it: never the password or its hash. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    updateMyProfile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description What users change about themselves; left out means unchanged. */
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description The language of e-mails and the portal.
+                     * @enum {string|null}
+                     */
+                    locale?: "de" | "en" | "fr" | "pl" | "tr" | null;
+                    /** @example Olga Operator */
+                    name?: string;
+                    /** @description The version last read. A change made on an older one is refused with 409 (CONFLICT): read the record again and decide again. */
+                    version: number;
+                };
+            };
+        };
+        responses: {
+            /** @description A user as the API shows it: never the password or its hash. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getMeter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The platform’s meter id (`id`). */
+                meterId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Meter"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    deleteMeter: {
+        parameters: {
+            query: {
+                /** @description The version last read. A change made on an older one is refused with 409 (CONFLICT): read the record again and decide again. */
+                version: number;
+            };
+            header?: never;
+            path: {
+                /** @description The platform’s meter id (`id`). */
+                meterId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    updateMeter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The platform’s meter id (`id`). */
+                meterId: string;
+            };
+            cookie?: never;
+        };
+        /** @description Fields left out stay; null removes an optional field. Identity and place never change: a device moved is removed here and installed again as a new meter. */
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Format: date-time
+                     * @description When the device was installed here.
+                     * @example 2025-03-01T08:00:00Z
+                     */
+                    installedAt?: string;
+                    location?: string | null;
+                    ratingFactors?: {
+                        /** @description Thermal coupling factor. */
+                        kc: number;
+                        /** @description Radiator output factor. */
+                        kq: number;
+                        kt?: number;
+                    } | null;
+                    /**
+                     * Format: date-time
+                     * @description When it was removed: retires the meter and frees its identity for a new installation. Final (it may be corrected, not cleared).
+                     * @example 2025-03-01T08:00:00Z
+                     */
+                    removedAt?: string;
+                    /** @description The version last read. A change made on an older one is refused with 409 (CONFLICT): read the record again and decide again. */
+                    version: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Meter"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    setMeterKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The platform’s meter id (`id`). */
+                meterId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The meter’s AES-128 key: 32 hex digits, any case, pairs may be separated by `-` or a space. Stored sealed; no endpoint ever returns it. */
+                    key: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Meter"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listOrganisations: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description From the previous page of the same list. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrganisationList"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    createOrganisation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Whom to reach at the organisation; every part optional. */
+                    contact?: {
+                        address?: {
+                            /** @example Musterstadt */
+                            city: string;
+                            /**
+                             * @description ISO 3166-1 alpha-2; stored upper-case.
+                             * @example DE
+                             */
+                            country: string;
+                            /** @example 12345 */
+                            postalCode: string;
+                            /** @example Musterstraße 5 */
+                            street: string;
+                        };
+                        /**
+                         * Format: email
+                         * @example service@messdienst.example
+                         */
+                        email?: string;
+                        /** @example Kundenservice */
+                        name?: string;
+                        /** @example +49 30 1234567 */
+                        phone?: string;
+                    };
+                    /**
+                     * @description A metering operator runs gateways and meters; a property manager manages properties. Fixed at creation.
+                     * @enum {string}
+                     */
+                    kind: "metering-operator" | "property-manager";
+                    /** @example Messdienst Nord GmbH */
+                    name: string;
+                };
+            };
+        };
+        responses: {
+            /** @description A metering operator or property manager of the partner. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Organisation"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getOrganisation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                organisationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A metering operator or property manager of the partner. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Organisation"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    deleteOrganisation: {
+        parameters: {
+            query: {
+                /** @description The version last read. A change made on an older one is refused with 409 (CONFLICT): read the record again and decide again. */
+                version: number;
+            };
+            header?: never;
+            path: {
+                organisationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    updateOrganisation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                organisationId: string;
+            };
+            cookie?: never;
+        };
+        /** @description The fields to change; left out means unchanged. The kind cannot change. */
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description Replaces the stored contact as a whole; `{}` clears it. */
+                    contact?: {
+                        address?: {
+                            /** @example Musterstadt */
+                            city: string;
+                            /**
+                             * @description ISO 3166-1 alpha-2; stored upper-case.
+                             * @example DE
+                             */
+                            country: string;
+                            /** @example 12345 */
+                            postalCode: string;
+                            /** @example Musterstraße 5 */
+                            street: string;
+                        };
+                        /**
+                         * Format: email
+                         * @example service@messdienst.example
+                         */
+                        email?: string;
+                        /** @example Kundenservice */
+                        name?: string;
+                        /** @example +49 30 1234567 */
+                        phone?: string;
+                    };
+                    name?: string;
+                    /** @description The version last read. A change made on an older one is refused with 409 (CONFLICT): read the record again and decide again. */
+                    version: number;
+                };
+            };
+        };
+        responses: {
+            /** @description A metering operator or property manager of the partner. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Organisation"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listPartners: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PartnerList"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    createPartner: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    allowedOrigins?: string[];
+                    branding: components["schemas"]["PartnerBrandingInput"];
+                    /**
+                     * @description The partner's slug: lower-case letters, digits and inner hyphens, 2–63 characters.
+                     * @example stadtwerke-x
+                     */
+                    id: string;
+                    /** @example Stadtwerke X */
+                    name: string;
+                    /**
+                     * @default active
+                     * @enum {string}
+                     */
+                    status?: "active" | "suspended";
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Partner"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getPartner: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The partner's slug: lower-case letters, digits and inner hyphens, 2–63 characters.
+                 * @example stadtwerke-x
+                 */
+                partnerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Partner"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    updatePartner: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The partner's slug: lower-case letters, digits and inner hyphens, 2–63 characters.
+                 * @example stadtwerke-x
+                 */
+                partnerId: string;
+            };
+            cookie?: never;
+        };
+        /** @description The fields to change; left out means unchanged. */
+        requestBody: {
+            content: {
+                "application/json": {
+                    allowedOrigins?: string[];
+                    branding?: components["schemas"]["PartnerBrandingInput"];
+                    name?: string;
+                    /**
+                     * @description Suspend or reactivate: platform admins only.
+                     * @enum {string}
+                     */
+                    status?: "active" | "suspended";
+                    /** @description The version last read; 409 CONFLICT when the partner changed since. */
+                    version: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Partner"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listProperties: {
+        parameters: {
+            query: {
+                /** @description The metering operator whose properties to list. */
+                organisationId: string;
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PropertyList"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    createProperty: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    address: {
+                        city: string;
+                        /** @description ISO 3166-1 alpha-2 (`DE`). */
+                        country: string;
+                        postalCode: string;
+                        street: string;
+                    };
+                    heatingSystem: {
+                        /** @enum {string} */
+                        fuel?: "natural-gas-h" | "natural-gas-l" | "heating-oil" | "heavy-oil" | "lpg" | "coke" | "lignite" | "hard-coal" | "wood" | "wood-pellets" | "wood-chips" | "electricity" | "district-heat" | "other";
+                        /** @enum {string} */
+                        kind: "central" | "district" | "heat-pump" | "decentral" | "other";
+                        /** @description Whether hot water comes from the same central system (§9 HeizkostenV). */
+                        warmWaterCentral: boolean;
+                    };
+                    managerOrganisationId?: string;
+                    /** @description The fewest units a landlord's aggregate may combine; 3 when absent, and never lower. */
+                    minimumAggregationUnits?: number;
+                    name?: string;
+                    organisationId: string;
+                    /**
+                     * @description IANA zone; days and months of consumption are its local ones.
+                     * @example Europe/Berlin
+                     */
+                    timeZone?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Property"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getProperty: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                propertyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Property"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    deleteProperty: {
+        parameters: {
+            query: {
+                /** @description The version last read. A change made on an older one is refused with 409 (CONFLICT): read the record again and decide again. */
+                version: number;
+            };
+            header?: never;
+            path: {
+                propertyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    updateProperty: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                propertyId: string;
+            };
+            cookie?: never;
+        };
+        /** @description Fields left out stay; null removes an optional field. */
+        requestBody: {
+            content: {
+                "application/json": {
+                    address?: {
+                        city: string;
+                        /** @description ISO 3166-1 alpha-2 (`DE`). */
+                        country: string;
+                        postalCode: string;
+                        street: string;
+                    };
+                    heatingSystem?: {
+                        /** @enum {string} */
+                        fuel?: "natural-gas-h" | "natural-gas-l" | "heating-oil" | "heavy-oil" | "lpg" | "coke" | "lignite" | "hard-coal" | "wood" | "wood-pellets" | "wood-chips" | "electricity" | "district-heat" | "other";
+                        /** @enum {string} */
+                        kind: "central" | "district" | "heat-pump" | "decentral" | "other";
+                        /** @description Whether hot water comes from the same central system (§9 HeizkostenV). */
+                        warmWaterCentral: boolean;
+                    };
+                    managerOrganisationId?: string | null;
+                    /** @description The fewest units a landlord's aggregate may combine; 3 when absent, and never lower. */
+                    minimumAggregationUnits?: number | null;
+                    name?: string | null;
+                    /** @description A change of metering operator; the caller must reach both the old and the new one. */
+                    organisationId?: string;
+                    /**
+                     * @description IANA zone; days and months of consumption are its local ones.
+                     * @example Europe/Berlin
+                     */
+                    timeZone?: string;
+                    /** @description The version last read. A change made on an older one is refused with 409 (CONFLICT): read the record again and decide again. */
+                    version: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Property"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    importMeterKeys: {
+        parameters: {
+            query?: {
+                /** @description Report what would happen; store nothing. */
+                dryRun?: boolean;
+            };
+            header?: never;
+            path: {
+                propertyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The key file’s content, as it would be sent as text/csv. */
+                    text: string;
+                };
+                "text/csv": string;
+                "text/plain": string;
+            };
+        };
+        responses: {
+            /** @description One entry per line with content. Lines are stored one by one, each completely or not at all: a line whose storage failed is rejected, and the others stand. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeterKeyImportReport"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listPropertyMeters: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description From the previous page of the same list. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                propertyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeterList"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    createMeter: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                propertyId: string;
+            };
+            cookie?: never;
+        };
+        /** @description The identity (manufacturer, meterId, deviceVersion, deviceType) must be unique among the partner’s installed meters (409). The key is set through the meter key routes. */
+        requestBody: {
+            content: {
+                "application/json": {
+                    deviceType: number;
+                    deviceVersion: number;
+                    /**
+                     * Format: date-time
+                     * @description When the device was installed here.
+                     * @example 2025-03-01T08:00:00Z
+                     */
+                    installedAt: string;
+                    /** @enum {string} */
+                    kind: "heat-cost-allocator" | "heat-meter" | "water-meter" | "warm-water-meter";
+                    location?: string;
+                    manufacturer: string;
+                    meterId: string;
+                    /** @description EN 834 rating factors; heat cost allocators only. */
+                    ratingFactors?: {
+                        /** @description Thermal coupling factor. */
+                        kc: number;
+                        /** @description Radiator output factor. */
+                        kq: number;
+                        kt?: number;
+                    };
+                    /**
+                     * Format: date-time
+                     * @description When it was removed: retires the meter and frees its identity for a new installation. Final (it may be corrected, not cleared).
+                     * @example 2025-03-01T08:00:00Z
+                     */
+                    removedAt?: string;
+                    /** @description A unit of the property; leave out for the building’s. */
+                    unitId?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Meter"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listUnits: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description From the previous page of the same list. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                propertyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnitList"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    createUnit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                propertyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    floor?: string;
+                    /** @description Heated area in m²; 0 for an unheated unit. */
+                    heatedAreaM2: number;
+                    /** @description Living or usable area in m² (Wohn-/Nutzfläche), more than 0. */
+                    livingAreaM2: number;
+                    name: string;
+                    /**
+                     * @description Absent means residential.
+                     * @enum {string}
+                     */
+                    occupantCategory?: "residential" | "non-residential";
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Unit"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getTenancy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenancyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tenancy"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    deleteTenancy: {
+        parameters: {
+            query: {
+                /** @description The version last read. A change made on an older one is refused with 409 (CONFLICT): read the record again and decide again. */
+                version: number;
+            };
+            header?: never;
+            path: {
+                tenancyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    updateTenancy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenancyId: string;
+            };
+            cookie?: never;
+        };
+        /** @description Fields left out stay; `to: null` makes it open-ended. The unit is fixed. */
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description First day of the tenancy (the property’s time zone), inclusive.
+                     * @example 2025-04-01
+                     */
+                    from?: string;
+                    /** @description Users of the partner who see the unit’s own values as its tenants. */
+                    tenantUserIds?: string[];
+                    /**
+                     * @description Last day, inclusive (`bis 31.03.`); absent while open-ended.
+                     * @example 2025-04-01
+                     */
+                    to?: string | null;
+                    /** @description The version last read. A change made on an older one is refused with 409 (CONFLICT): read the record again and decide again. */
+                    version: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tenancy"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getUnit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                unitId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Unit"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    deleteUnit: {
+        parameters: {
+            query: {
+                /** @description The version last read. A change made on an older one is refused with 409 (CONFLICT): read the record again and decide again. */
+                version: number;
+            };
+            header?: never;
+            path: {
+                unitId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    updateUnit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                unitId: string;
+            };
+            cookie?: never;
+        };
+        /** @description Fields left out stay; null removes an optional field. A unit stays in its property. */
+        requestBody: {
+            content: {
+                "application/json": {
+                    floor?: string | null;
+                    /** @description Heated area in m²; 0 for an unheated unit. */
+                    heatedAreaM2?: number;
+                    /** @description Living or usable area in m² (Wohn-/Nutzfläche), more than 0. */
+                    livingAreaM2?: number;
+                    name?: string;
+                    /** @enum {string|null} */
+                    occupantCategory?: "residential" | "non-residential" | null;
+                    /** @description The version last read. A change made on an older one is refused with 409 (CONFLICT): read the record again and decide again. */
+                    version: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Unit"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listUnitMeters: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description From the previous page of the same list. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                unitId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeterList"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listTenancies: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description From the previous page of the same list. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                unitId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenancyList"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    createTenancy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                unitId: string;
+            };
+            cookie?: never;
+        };
+        /** @description 409 when it would overlap another tenancy of the unit. */
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description First day of the tenancy (the property’s time zone), inclusive.
+                     * @example 2025-04-01
+                     */
+                    from: string;
+                    /** @description Users of the partner who see the unit’s own values as its tenants. */
+                    tenantUserIds?: string[];
+                    /**
+                     * @description Last day, inclusive (`bis 31.03.`); absent while open-ended.
+                     * @example 2025-04-01
+                     */
+                    to?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tenancy"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listUsers: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description From the previous page of the same list. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserList"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    createUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Format: email
+                     * @description Unique within the partner; stored lower-case.
+                     * @example olga.operator@messdienst.example
+                     */
+                    email: string;
+                    grants?: components["schemas"]["GrantInput"][];
+                    /**
+                     * @description The language of e-mails and the portal.
+                     * @enum {string}
+                     */
+                    locale?: "de" | "en" | "fr" | "pl" | "tr";
+                    /** @example Olga Operator */
+                    name: string;
+                    /**
+                     * @description An initial password, stored only as a scrypt hash. Leave it out to invite: the user then cannot sign in until a password is set.
+                     * @example correct horse battery staple
+                     */
+                    password?: string;
+                    /**
+                     * @description A disabled user cannot sign in, and its sessions end at their next refresh.
+                     * @default active
+                     * @enum {string}
+                     */
+                    status?: "active" | "disabled";
+                };
+            };
+        };
+        responses: {
+            /** @description A user as the API shows it: never the password or its hash. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A user as the API shows it: never the password or its hash. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    deleteUser: {
+        parameters: {
+            query: {
+                /** @description The version last read. A change made on an older one is refused with 409 (CONFLICT): read the record again and decide again. */
+                version: number;
+            };
+            header?: never;
+            path: {
+                userId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    updateUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                userId: string;
+            };
+            cookie?: never;
+        };
+        /** @description The fields to change; left out means unchanged, `locale: null` removes it. New grants apply from the user’s next token refresh. */
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * Format: email
+                     * @description Unique within the partner; stored lower-case.
+                     * @example olga.operator@messdienst.example
+                     */
+                    email?: string;
+                    /** @description Replaces the user's grants as a whole. */
+                    grants?: components["schemas"]["GrantInput"][];
+                    /**
+                     * @description The language of e-mails and the portal.
+                     * @enum {string|null}
+                     */
+                    locale?: "de" | "en" | "fr" | "pl" | "tr" | null;
+                    /** @example Olga Operator */
+                    name?: string;
+                    /**
+                     * @description A new password (the user is not told it here).
+                     * @example correct horse battery staple
+                     */
+                    password?: string;
+                    /**
+                     * @description A disabled user cannot sign in, and its sessions end at their next refresh.
+                     * @enum {string}
+                     */
+                    status?: "active" | "disabled";
+                    /** @description The version last read. A change made on an older one is refused with 409 (CONFLICT): read the record again and decide again. */
+                    version: number;
+                };
+            };
+        };
+        responses: {
+            /** @description A user as the API shows it: never the password or its hash. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

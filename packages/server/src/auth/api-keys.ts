@@ -41,6 +41,29 @@ export interface ApiKeyStore {
    * time. Null when there is no such key.
    */
   revoke(keyId: string, revokedAt: string): Promise<ApiKeyRecord | null>;
+  /**
+   * A partner's keys, oldest first, revoked and expired ones included (until
+   * the store drops them), without their digests. A page holds at most 100
+   * (50 by default; another limit is VALIDATION_FAILED); its cursor is null on
+   * the last page and valid only for the same partner and organisation, as
+   * anything else is VALIDATION_FAILED.
+   */
+  list(partnerId: string, options?: ApiKeyListOptions): Promise<ApiKeyPage>;
+}
+
+export interface ApiKeyListOptions {
+  /** 1 to 100; 50 when absent. */
+  limit?: number;
+  /** From the previous page of the same list. */
+  cursor?: string;
+  /** Only the keys limited to this organisation (an operator's view). */
+  organisationId?: string;
+}
+
+export interface ApiKeyPage {
+  items: ApiKeyInfo[];
+  /** Null on the last page. */
+  cursor: string | null;
 }
 
 export const API_KEY_PREFIX = 'zwk_';

@@ -7,7 +7,12 @@ import { verifyPassword } from '../auth/password-hash.js';
 import type { AuditEntry, AuditLog } from '../domain/audit.js';
 import type { Meter } from '../domain/tenancy/meter.js';
 import { decodeSealedKey, LocalMasterKey, createKeyVault, type KeyVault } from '../keys/index.js';
+import { meterKeyIdentity } from '../domain/tenancy/meter.js';
 import { createDynamoApiKeyStore } from '../store/dynamodb-api-key-store.js';
+import {
+  createDynamoMeterKeyStore,
+  type MeterKeyStore,
+} from '../store/dynamodb-meter-key-store.js';
 import {
   createDynamoTenancyStores,
   type DynamoTenancyStores,
@@ -15,29 +20,26 @@ import {
 import { demoPassword } from './demo-catalogue.js';
 import {
   DEMO_SEED_ACTOR,
-  demoKeyRef,
   formatCredentials,
-  meterKeyIdentity,
   placeFleet,
   seedDemo,
   type DemoCredentials,
-  type DemoMeterKeyStore,
 } from './seed.js';
 
 /** Two meters per unit and kind on average: several allocators and a water pair per unit. */
 const FLEET = createFleet({ count: 40, seed: 1 });
 const NOW = () => new Date('2025-06-15T10:00:00.000Z');
 
-function memoryMeterKeys(): DemoMeterKeyStore & {
-  stored: Map<string, { sealed: string; masterKeyId: string }>;
-} {
-  const stored = new Map<string, { sealed: string; masterKeyId: string }>();
-  return {
-    stored,
-    async put(partnerId, meterId, sealed, masterKeyId) {
-      stored.set(`${partnerId}/${meterId}`, { sealed, masterKeyId });
-    },
-  };
+/** Every stored key of the partner (the store lists both of a meter's during a change). */
+async function storedKeys(meterKeys: MeterKeyStore, partnerId: string) {
+  const keys = [];
+  let cursor: string | undefined;
+  do {
+    const page = await meterKeys.list(partnerId, { limit: 100, ...(cursor ? { cursor } : {}) });
+    keys.push(...page.items);
+    cursor = page.cursor ?? undefined;
+  } while (cursor !== undefined);
+  return keys;
 }
 
 async function auditOf(audit: AuditLog, partnerId: string): Promise<AuditEntry[]> {
@@ -81,7 +83,7 @@ describe('seedDemo', () => {
   const { table } = useDynaliteTable('zw-demo-seed');
   let stores: DynamoTenancyStores;
   let vault: KeyVault;
-  let meterKeys: ReturnType<typeof memoryMeterKeys>;
+  let meterKeys: MeterKeyStore;
   let apiKeys: ReturnType<typeof createDynamoApiKeyStore>;
   let first: DemoCredentials;
 
@@ -109,7 +111,7 @@ describe('seedDemo', () => {
     stores = createDynamoTenancyStores(table());
     apiKeys = createDynamoApiKeyStore(table());
     vault = createKeyVault({ masterKey: await LocalMasterKey.open() });
-    meterKeys = memoryMeterKeys();
+    meterKeys = createDynamoMeterKeyStore(table());
     first = await seed();
     // Some twenty scrypt hashes: more than the default hook timeout on a slow machine.
   }, 60_000);
@@ -273,12 +275,12 @@ describe('seedDemo', () => {
 
   it("seals each meter's key for its partner and identity, and names it in keyRef", async () => {
     const meters = await allMeters(stores, 'demo', first.ids.propertyId);
-    expect(meterKeys.stored.size).toBe(FLEET.length);
+    expect(await storedKeys(meterKeys, 'demo')).toHaveLength(FLEET.length);
     for (const virtual of FLEET) {
       const meter = meters.find((m) => m.meterId === virtual.id)!;
-      expect(meter.keyRef).toBe(demoKeyRef(meter.id));
-      const entry = meterKeys.stored.get(`demo/${meter.id}`)!;
-      const sealed = decodeSealedKey(entry.sealed);
+      const entry = (await meterKeys.get('demo', meter.id, meter.keyRef!))!;
+      expect(entry.meterIdentity).toBe(meterKeyIdentity(meter));
+      const sealed = decodeSealedKey(entry.sealedKey);
       expect(entry.masterKeyId).toBe(sealed.masterKeyId);
       const key = await vault.open(sealed, {
         partnerId: 'demo',
@@ -334,7 +336,7 @@ describe('seedDemo', () => {
     expect(again.created).toBe(false);
     expect(again.partners.map((p) => p.apiKey)).toEqual([null, null]);
     expect(withoutApiKeys(again)).toEqual(withoutApiKeys(first));
-    expect(meterKeys.stored.size).toBe(FLEET.length);
+    expect(await storedKeys(meterKeys, 'demo')).toHaveLength(FLEET.length);
     expect(formatCredentials(again)).toMatch(/cannot be shown again/);
   });
 
@@ -372,7 +374,7 @@ describe('seedDemo without a meter key store', () => {
       expect(meters).toHaveLength(10);
       expect(meters.every((m) => m.keyRef === undefined)).toBe(true);
 
-      const meterKeys = memoryMeterKeys();
+      const meterKeys = createDynamoMeterKeyStore(table());
       const withKeys = await seedDemo({
         stores,
         apiKeys,
@@ -384,9 +386,11 @@ describe('seedDemo without a meter key store', () => {
       });
       expect(withKeys.created).toBe(false);
       expect(withKeys.ids.meterIds).toEqual(bare.ids.meterIds);
-      expect(meterKeys.stored.size).toBe(10);
+      expect(await storedKeys(meterKeys, 'demo')).toHaveLength(10);
       const keyed = await allMeters(stores, 'demo', bare.ids.propertyId);
-      expect(keyed.every((m) => m.keyRef === demoKeyRef(m.id))).toBe(true);
+      for (const meter of keyed) {
+        expect(await meterKeys.get('demo', meter.id, meter.keyRef!)).not.toBeNull();
+      }
     },
   );
 });

@@ -1,3 +1,5 @@
+import { meterKeyIdentity } from '../domain/tenancy/meter.js';
+import type { MeterKeyStore } from '../store/dynamodb-meter-key-store.js';
 import { isWarmWater, type VirtualMeter } from '@zaehlwerk/firmware-contract/simulator';
 import { createApiKey, type ApiKeyStore } from '../auth/api-keys.js';
 import { hashPassword } from '../auth/password-hash.js';
@@ -44,9 +46,8 @@ export const DEMO_PARTNER_ID = 'demo';
  * replaces what is stored for the meter, so a seed interrupted between
  * storing a key and setting the meter's keyRef can store it again.
  */
-export interface DemoMeterKeyStore {
-  put(partnerId: string, meterId: string, sealed: string, masterKeyId: string): Promise<void>;
-}
+/** Where the sealed keys go: the meter key store (src/store/dynamodb-meter-key-store.ts). */
+export type DemoMeterKeyStore = Pick<MeterKeyStore, 'put'>;
 
 /** The ports of the tenancy tree, as createDynamoTenancyStores returns them. */
 export interface DemoSeedStores {
@@ -126,21 +127,6 @@ export interface DemoCredentials {
     unitIds: string[];
     meterIds: string[];
   };
-}
-
-/**
- * The string the key vault binds a meter key to (KeyContext.meterIdentity):
- * manufacturer, 8-digit id, version and device type as two hex digits each,
- * `QDS-12345678-35-08`. Whoever opens the key (ingest) must build the same.
- */
-export function meterKeyIdentity(identity: MeterIdentity): string {
-  const hex = (n: number) => n.toString(16).toUpperCase().padStart(2, '0');
-  return `${identity.manufacturer}-${identity.meterId}-${hex(identity.deviceVersion)}-${hex(identity.deviceType)}`;
-}
-
-/** A meter's keyRef once its key is stored: the store keys it by the meter's record id. */
-export function demoKeyRef(meterId: string): string {
-  return `meter-key:${meterId}`;
 }
 
 /** Not enforced by any route yet; named after what the operator's integration reads and runs. */
@@ -526,11 +512,15 @@ async function seedMeters(
   );
   for (const [i, { meter, index }] of keyless.entries()) {
     const envelope = sealed[i]!;
-    await meterKeys.put(partnerId, meter.id, encodeSealedKey(envelope), envelope.masterKeyId);
+    const stored = await meterKeys.put(partnerId, meter.id, {
+      sealedKey: encodeSealedKey(envelope),
+      masterKeyId: envelope.masterKeyId,
+      meterIdentity: meterKeyIdentity(meter),
+    });
     meters[index] = await stores.meters.update(
       partnerId,
       meter.id,
-      { keyRef: demoKeyRef(meter.id) },
+      { keyRef: stored.keyRef },
       meter.version,
       DEMO_SEED_ACTOR,
     );

@@ -1,16 +1,23 @@
 import {
   GetCommand,
   PutCommand,
+  QueryCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import type { ApiKeyRecord, ApiKeyStore } from '../auth/api-keys.js';
+import { toApiKeyInfo, type ApiKeyRecord, type ApiKeyStore } from '../auth/api-keys.js';
 import type { RoleGrant } from '../auth/principal.js';
 import { DomainError } from '../domain/errors.js';
-import { assertKeyParts } from '../iot/registry-rules.js';
+import {
+  assertKeyParts,
+  decodeCursorFields,
+  encodeCursor,
+  invalidCursor,
+  resolvePageLimit,
+} from '../iot/registry-rules.js';
 import { isConditionFailed } from './condition-failed.js';
 import { epochSeconds } from './epoch-seconds.js';
-import { apiKeyIndexKey, apiKeyKey } from './keys.js';
+import { apiKeyIndexKey, apiKeyKey, GSI1, partnerApiKeysPartition } from './keys.js';
 import { TTL_ATTRIBUTE } from './table.js';
 
 type Item = Record<string, unknown>;
@@ -126,7 +133,80 @@ export function createDynamoApiKeyStore(options: {
         return item ? toRecord(item) : null;
       }
     },
+
+    async list(partnerId, listOptions = {}) {
+      const { organisationId } = listOptions;
+      assertKeyParts({
+        partnerId,
+        ...(organisationId === undefined ? {} : { organisationId }),
+      });
+      const limit = resolvePageLimit(listOptions.limit);
+      const partition = partnerApiKeysPartition(partnerId);
+      let start =
+        listOptions.cursor === undefined
+          ? undefined
+          : decodeListCursor(listOptions.cursor, partition, organisationId);
+      // An organisation's keys are filtered out of the partner's partition; a
+      // filtered query may come back short, so it is repeated until the page
+      // is full. The cursor is the last item returned, never a key read past.
+      const found: Item[] = [];
+      do {
+        const out = await doc.send(
+          new QueryCommand({
+            TableName,
+            IndexName: GSI1,
+            KeyConditionExpression: 'gsi1pk = :p',
+            ...(organisationId === undefined
+              ? { ExpressionAttributeValues: { ':p': partition } }
+              : {
+                  FilterExpression: 'organisationId = :o',
+                  ExpressionAttributeValues: { ':p': partition, ':o': organisationId },
+                }),
+            Limit: limit + 1,
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        );
+        found.push(...(out.Items ?? []));
+        start = out.LastEvaluatedKey;
+      } while (found.length <= limit && start !== undefined);
+      const items = found.slice(0, limit);
+      const last = items.at(-1);
+      return {
+        items: items.map((item) => toApiKeyInfo(toRecord(item))),
+        cursor:
+          found.length > limit && last
+            ? encodeCursor({
+                pk: last.pk,
+                sk: last.sk,
+                gsi1pk: last.gsi1pk,
+                gsi1sk: last.gsi1sk,
+                ...(organisationId === undefined ? {} : { organisationId }),
+              })
+            : null,
+      };
+    },
   };
+}
+
+/**
+ * A cursor is client input: exactly a page key of this partner's index
+ * partition, whose table key is the key its sort key names, and of the same
+ * organisation filter. Anything else never reaches DynamoDB.
+ */
+function decodeListCursor(
+  cursor: string,
+  partition: string,
+  organisationId: string | undefined,
+): Item {
+  const { organisationId: listed, ...fields } = decodeCursorFields(cursor);
+  if (listed !== organisationId) throw invalidCursor();
+  if (Object.keys(fields).sort().join(',') !== 'gsi1pk,gsi1sk,pk,sk') throw invalidCursor();
+  const { pk, sk, gsi1pk, gsi1sk } = fields;
+  if (gsi1pk !== partition || typeof gsi1sk !== 'string') throw invalidCursor();
+  const keyId = gsi1sk.slice(gsi1sk.lastIndexOf('#') + 1);
+  const expected = apiKeyKey(keyId);
+  if (keyId.length === 0 || pk !== expected.pk || sk !== expected.sk) throw invalidCursor();
+  return { pk, sk, gsi1pk, gsi1sk };
 }
 
 function toRecord(item: Item): ApiKeyRecord {

@@ -403,3 +403,26 @@ export function auditEntryIndexKey(
     gsi1sk: `${at}#${entryId}`,
   };
 }
+
+// ---- Meter keys -------------------------------------------------------------------
+
+/**
+ * A meter's sealed AES key (src/keys envelope, never the plain key), one item
+ * per meter under the partner: the meter id alone would let a crafted id of
+ * another partner's meter reach it.
+ */
+export function meterKeyKey(partnerId: string, meterId: string): { pk: string; sk: string } {
+  return { pk: `P#${partnerId}#METERKEY#${meterId}`, sk: 'METERKEY' };
+}
+
+/** The index partition of a partner's meter keys: what a master key rotation walks. */
+export function partnerMeterKeysPartition(partnerId: string): string {
+  return `P#${partnerId}#METERKEYS`;
+}
+
+export function meterKeyIndexKey(
+  partnerId: string,
+  meterId: string,
+): { gsi1pk: string; gsi1sk: string } {
+  return { gsi1pk: partnerMeterKeysPartition(partnerId), gsi1sk: meterId };
+}

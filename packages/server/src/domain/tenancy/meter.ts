@@ -213,3 +213,19 @@ export function sameIdentity(a: MeterIdentity, b: MeterIdentity): boolean {
     a.deviceType === b.deviceType
   );
 }
+
+/**
+ * The identity string a meter's key is sealed with (the additional data of
+ * the envelope): manufacturer, meter id, version and device type as the
+ * frame's link layer names them (`KAM-12345678-1B-04`, bytes in hex). Ingest
+ * opens with the same string, built from the meter it looked up.
+ */
+export function meterKeyIdentity(identity: MeterIdentity): string {
+  const byte = (n: number) => n.toString(16).toUpperCase().padStart(2, '0');
+  return [
+    identity.manufacturer,
+    identity.meterId,
+    byte(identity.deviceVersion),
+    byte(identity.deviceType),
+  ].join('-');
+}

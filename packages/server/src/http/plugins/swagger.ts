@@ -23,6 +23,16 @@ const swaggerPlugin: FastifyPluginAsync<{ version: string }> = async (app, opts)
         { name: 'system', description: 'Health and API description' },
         { name: 'auth', description: 'Sign-in, sessions and who the caller is' },
         { name: 'gateways', description: 'Gateways, their certificates and IoT Core registration' },
+        { name: 'partners', description: 'Partners (white-label tenants) and their branding' },
+        { name: 'organisations', description: 'Metering operators and property managers' },
+        { name: 'users', description: 'Users, their roles and their own profile' },
+        { name: 'api-keys', description: 'API keys for integrators (shown once)' },
+        { name: 'audit', description: 'The append-only log of every change' },
+        { name: 'properties', description: 'Properties (buildings) served by an operator' },
+        { name: 'units', description: 'Units (dwellings) of a property' },
+        { name: 'tenancies', description: 'Who lives in a unit, from when to when' },
+        { name: 'meters', description: 'Meters of a property or unit' },
+        { name: 'meter-keys', description: 'Importing and setting meter keys (never returned)' },
       ],
       components: {
         securitySchemes: {

@@ -1,0 +1,120 @@
+import { Type } from 'typebox';
+import {
+  DEFAULT_MINIMUM_AGGREGATION_UNITS,
+  FUELS,
+  HEATING_KINDS,
+} from '../../domain/tenancy/property.js';
+import { StringEnum } from './common.js';
+import { Id, listOf, Nullable, RecordMeta, Version } from './tenancy-common.js';
+
+// Shapes only: the domain (src/domain/tenancy) checks values and tells which field is wrong.
+
+const Address = Type.Object(
+  {
+    street: Type.String({ maxLength: 200 }),
+    postalCode: Type.String({ maxLength: 10 }),
+    city: Type.String({ maxLength: 100 }),
+    country: Type.String({ description: 'ISO 3166-1 alpha-2 (`DE`).', maxLength: 2 }),
+  },
+  { additionalProperties: false },
+);
+
+const HeatingSystem = Type.Object(
+  {
+    kind: StringEnum(HEATING_KINDS),
+    fuel: Type.Optional(StringEnum(FUELS)),
+    warmWaterCentral: Type.Boolean({
+      description: 'Whether hot water comes from the same central system (§9 HeizkostenV).',
+    }),
+  },
+  { additionalProperties: false },
+);
+
+const MinimumAggregationUnits = Type.Integer({
+  minimum: DEFAULT_MINIMUM_AGGREGATION_UNITS,
+  maximum: 1000,
+  description:
+    `The fewest units a landlord's aggregate may combine; ${DEFAULT_MINIMUM_AGGREGATION_UNITS} ` +
+    'when absent, and never lower.',
+});
+
+const TimeZone = Type.String({
+  maxLength: 64,
+  description: 'IANA zone; days and months of consumption are its local ones.',
+  examples: ['Europe/Berlin'],
+});
+
+export const Property = Type.Object(
+  {
+    id: Type.String(),
+    partnerId: Type.String(),
+    organisationId: Type.String({ description: 'The metering operator that serves it.' }),
+    managerOrganisationId: Type.Optional(
+      Type.String({ description: 'The property manager, if any.' }),
+    ),
+    name: Type.Optional(Type.String()),
+    address: Address,
+    timeZone: Type.String(),
+    heatingSystem: HeatingSystem,
+    minimumAggregationUnits: Type.Optional(Type.Integer()),
+    ...RecordMeta,
+  },
+  { $id: 'Property', additionalProperties: false },
+);
+
+export const PropertyList = listOf('Property', 'PropertyList');
+
+export const CreatePropertyRequest = Type.Object(
+  {
+    organisationId: Id,
+    managerOrganisationId: Type.Optional(Id),
+    name: Type.Optional(Type.String({ maxLength: 200 })),
+    address: Address,
+    timeZone: Type.Optional(TimeZone),
+    heatingSystem: HeatingSystem,
+    minimumAggregationUnits: Type.Optional(MinimumAggregationUnits),
+  },
+  { $id: 'CreatePropertyRequest', additionalProperties: false },
+);
+
+export const UpdatePropertyRequest = Type.Object(
+  {
+    version: Version,
+    organisationId: Type.Optional(
+      Type.String({
+        ...Id,
+        description:
+          'A change of metering operator; the caller must reach both the old and the new one.',
+      }),
+    ),
+    managerOrganisationId: Nullable(Id),
+    name: Nullable(Type.String({ maxLength: 200 })),
+    address: Type.Optional(Address),
+    timeZone: Type.Optional(TimeZone),
+    heatingSystem: Type.Optional(HeatingSystem),
+    minimumAggregationUnits: Nullable(MinimumAggregationUnits),
+  },
+  {
+    $id: 'UpdatePropertyRequest',
+    additionalProperties: false,
+    description: 'Fields left out stay; null removes an optional field.',
+  },
+);
+
+export const PropertyParams = Type.Object({ propertyId: Id });
+
+export const PropertyListQuery = Type.Object({
+  organisationId: Type.String({
+    ...Id,
+    description: 'The metering operator whose properties to list.',
+  }),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
+  cursor: Type.Optional(Type.String({ maxLength: 2048 })),
+});
+
+export const propertiesSchemas = [
+  Property,
+  PropertyList,
+  CreatePropertyRequest,
+  UpdatePropertyRequest,
+] as const;
