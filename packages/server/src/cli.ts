@@ -39,6 +39,12 @@ function labLines(platform: Platform): string[] {
   return [
     `  Lab        ${lab.dir} (CA, gateway and monitor certificates and keys)`,
     `  Gateway    ${gateway}`,
+    ...(lab.claim === null
+      ? []
+      : [
+          `  Claim      ${lab.claim.certificatePath} (fleet provisioning by claim, ` +
+            `template ${lab.claim.templateName}, SerialNumber = thing name)`,
+        ]),
     `  Check it   npx zw-contract check --url mqtts://127.0.0.1:${port} --servername localhost ` +
       `--thing ${lab.thingName} --cert ${lab.monitor.certificatePath} ` +
       `--key ${lab.monitor.privateKeyPath} --ca ${lab.caPath}`,

@@ -22,6 +22,7 @@ import { prepareLab, type LabCredentials } from './demo/lab-credentials.js';
 import { seedDemo, type DemoCredentials } from './demo/seed.js';
 import { startSimulatedGateway, type SimulatedGateway } from './demo/simulated-gateway.js';
 import { AwsIotCore, createAwsIotClients, type AwsIotClients } from './iot/aws/index.js';
+import { provisioningTemplateName } from './iot/aws/provisioning-template.js';
 import { createPlatformServices, type PlatformServices } from './platform-services.js';
 import { createDynamoClients, type DynamoClients } from './store/dynamodb-client.js';
 import { createDynamoIotRegistry } from './store/dynamodb-iot-registry.js';
@@ -204,6 +205,19 @@ export async function startPlatform(config: Config): Promise<Platform> {
               publish,
             }),
           ),
+        // With the demo, its partner's devices can onboard by claim, as on AWS.
+        ...(demo === null
+          ? {}
+          : {
+              provisioningTemplateName: provisioningTemplateName(demo.ids.demoPartnerId),
+              provisioningTemplates: {
+                [provisioningTemplateName(demo.ids.demoPartnerId)]: {
+                  partnerId: demo.ids.demoPartnerId,
+                  organisationId: demo.ids.demoOperatorOrganisationId,
+                  thingNameFrom: 'SerialNumber',
+                },
+              },
+            }),
         port: config.mqttPort,
         host: config.mqttHost,
         hostnames: serverHostnames(config.mqttHost),
@@ -247,6 +261,9 @@ export async function startPlatform(config: Config): Promise<Platform> {
         thingNames: LAB_THING_NAMES,
         partnerId: demo?.ids.demoPartnerId ?? LAB_PARTNER_ID,
         organisationId: demo?.ids.demoOperatorOrganisationId ?? LAB_ORGANISATION_ID,
+        ...(demo === null
+          ? {}
+          : { claimTemplateName: provisioningTemplateName(demo.ids.demoPartnerId) }),
       });
     }
     // Until readings are stored (the ingest pipeline), batches that keep the contract are

@@ -11,6 +11,7 @@ import {
   closedBy,
   connectOrThrow,
   endAllClients,
+  provisionByClaim,
 } from '../src/iot/local/broker/broker-test-kit.js';
 import { certificateIdOf } from '../src/iot/local/pki/index.js';
 import { makeGatewayCsr } from '../src/iot/local/pki/pki-test-kit.js';
@@ -167,6 +168,25 @@ describe('startPlatform', () => {
         headers: { authorization: `Bearer ${otherLogin.accessToken}` },
       });
       expect(hidden.status).toBe(404);
+
+      // A device of the demo partner onboards by claim with the lab's claim certificate,
+      // and lands in the demo operator's organisation.
+      const claim = platform.lab!.claim!;
+      const factory = await connectOrThrow(brokerOf(platform), identityOf(claim), {
+        clientId: 'factory-1',
+      });
+      const provisioned = await provisionByClaim(factory, {
+        templateName: claim.templateName,
+        thingName: 'demo-GW-0100',
+      });
+      const gateway = await connectOrThrow(brokerOf(platform), provisioned, {
+        clientId: 'demo-GW-0100',
+      });
+      expect(gateway.connected).toBe(true);
+      const shown = await fetch(`${platform.url}/v1/gateways/demo-GW-0100`, {
+        headers: { authorization: `Bearer ${accessToken}` },
+      });
+      expect(await shown.json()).toMatchObject({ partnerId: 'demo', organisationId });
     } finally {
       await platform.close();
     }

@@ -29,13 +29,20 @@ export interface LabCredentials {
   thingName: string;
   gateway: LabIdentity;
   monitor: LabIdentity;
+  /** A fleet-provisioning claim certificate of the partner, when asked for. */
+  claim: (LabIdentity & { templateName: string }) | null;
 }
 
 export interface PrepareLabOptions {
   dir: string;
   iot: Pick<IotCore, 'registerGateway'>;
   registry: Pick<IotRegistry, 'getThing' | 'getCertificate' | 'createCertificate'>;
-  ca: Pick<CertificateAuthority, 'caCertificatePem' | 'issueMonitorCertificate'>;
+  ca: Pick<
+    CertificateAuthority,
+    'caCertificatePem' | 'issueMonitorCertificate' | 'issueClaimCertificate'
+  >;
+  /** Also a claim certificate of the partner, for fleet provisioning with this template. */
+  claimTemplateName?: string;
   /** Tried in order: the first that is free or whose credentials are in `dir` is used. */
   thingNames: readonly string[];
   partnerId: string;
@@ -89,10 +96,31 @@ export async function prepareLab(options: PrepareLabOptions): Promise<LabCredent
     });
     monitor = await writeIdentity(monitorPaths, issued.certificatePem, issued.privateKeyPem);
   }
+  let claim: LabCredentials['claim'] = null;
+  if (options.claimTemplateName !== undefined) {
+    const claimPaths = identityPaths(dir, 'claim');
+    let identity = await readIdentity(claimPaths);
+    if (identity === null || !(await isActive(registry, identity.certificatePem, null))) {
+      const issued = await options.ca.issueClaimCertificate(options.partnerId);
+      await registry.createCertificate({
+        certificateId: issued.certificateId,
+        certificatePem: issued.certificatePem,
+        status: 'ACTIVE',
+        partnerId: options.partnerId,
+        thingName: null,
+        isClaim: true,
+        notAfter: issued.notAfter,
+        createdAt: new Date().toISOString(),
+      });
+      identity = await writeIdentity(claimPaths, issued.certificatePem, issued.privateKeyPem);
+    }
+    claim = { ...identity, templateName: options.claimTemplateName };
+  }
   return {
     dir,
     caPath,
     caPem: options.ca.caCertificatePem,
+    claim,
     thingName: chosen.thingName,
     gateway: chosen.identity,
     monitor,

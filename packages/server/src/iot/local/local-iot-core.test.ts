@@ -11,6 +11,7 @@ import {
   closedBy,
   connectOrThrow,
   endAllClients,
+  provisionByClaim,
   provisionClaim,
   tryConnect,
 } from './broker/broker-test-kit.js';
@@ -489,50 +490,14 @@ describe('local IoT Core adapter', { timeout: 15_000 }, () => {
 
     const claim = await provisionClaim(ca, registry);
     const factory = await connectOrThrow(broker, claim, { clientId: 'factory-7' });
-    const answers: Record<string, Record<string, unknown>> = {};
-    factory.on('message', (topic: string, payload: Buffer) => {
-      answers[topic] = JSON.parse(payload.toString()) as Record<string, unknown>;
+    const identity = await provisionByClaim(factory, {
+      templateName: 'zw-gateway',
+      thingName: 'ACME-1',
     });
-    const csrTopic = '$aws/certificates/create-from-csr/json';
-    const provisionTopic = '$aws/provisioning-templates/zw-gateway/provision/json';
-    await factory.subscribeAsync([`${csrTopic}/accepted`, `${provisionTopic}/accepted`], {
-      qos: 1,
-    });
+    expect(identity.thingName).toBe('ACME-1');
+    expect(await registry.getThing('ACME-1')).toMatchObject({ organisationId: 'org-acme' });
 
-    const { csrPem, privateKeyPem } = await makeGatewayCsr('P-256', 'CN=ACME-1');
-    await factory.publishAsync(csrTopic, JSON.stringify({ certificateSigningRequest: csrPem }), {
-      qos: 1,
-    });
-    await vi.waitFor(() => expect(answers[`${csrTopic}/accepted`]).toBeDefined(), {
-      timeout: 3000,
-    });
-    const created = answers[`${csrTopic}/accepted`] as {
-      certificateId: string;
-      certificatePem: string;
-      certificateOwnershipToken: string;
-    };
-    await factory.publishAsync(
-      provisionTopic,
-      JSON.stringify({
-        certificateOwnershipToken: created.certificateOwnershipToken,
-        parameters: { SerialNumber: 'ACME-1' },
-      }),
-      { qos: 1 },
-    );
-    await vi.waitFor(() => expect(answers[`${provisionTopic}/accepted`]).toBeDefined(), {
-      timeout: 3000,
-    });
-    expect(answers[`${provisionTopic}/accepted`]).toMatchObject({ thingName: 'ACME-1' });
-
-    const gateway = await connectOrThrow(
-      broker,
-      {
-        certificateId: created.certificateId,
-        certificatePem: created.certificatePem,
-        privateKeyPem,
-      },
-      { clientId: 'ACME-1' },
-    );
+    const gateway = await connectOrThrow(broker, identity, { clientId: 'ACME-1' });
     await gateway.publishAsync(topics.telegrams('ACME-1'), '{"gatewaySeq":1}', { qos: 1 });
     expect(batches.map((b) => b.thingName)).toEqual(['ACME-1']);
   });

@@ -159,3 +159,64 @@ export async function subscribeGranted(
     throw error;
   }
 }
+
+/**
+ * A factory's side of fleet provisioning by claim, over a connection made with
+ * the claim certificate: CreateCertificateFromCsr with a key made here, then
+ * RegisterThing with the template. Returns the gateway's new identity.
+ */
+export async function provisionByClaim(
+  claimClient: MqttClient,
+  options: { templateName: string; thingName: string; timeoutMs?: number },
+): Promise<ClientIdentity & { thingName: string }> {
+  const csrTopic = '$aws/certificates/create-from-csr/json';
+  const provisionTopic = `$aws/provisioning-templates/${options.templateName}/provision/json`;
+  const answers = new Map<string, Record<string, unknown>>();
+  const waiters = new Map<string, () => void>();
+  claimClient.on('message', (topic: string, payload: Buffer) => {
+    answers.set(topic, JSON.parse(payload.toString()) as Record<string, unknown>);
+    waiters.get(topic)?.();
+  });
+  const answerOf = async (request: string): Promise<Record<string, unknown>> => {
+    const ms = options.timeoutMs ?? 5000;
+    await new Promise<void>((resolve, reject) => {
+      const done = () =>
+        (answers.has(`${request}/accepted`) || answers.has(`${request}/rejected`)) && resolve();
+      waiters.set(`${request}/accepted`, done);
+      waiters.set(`${request}/rejected`, done);
+      done();
+      setTimeout(() => reject(new Error(`no answer to ${request} in ${ms} ms`)), ms).unref();
+    });
+    const rejected = answers.get(`${request}/rejected`);
+    if (rejected !== undefined) throw new Error(`${request} rejected: ${JSON.stringify(rejected)}`);
+    return answers.get(`${request}/accepted`)!;
+  };
+  await claimClient.subscribeAsync(
+    [csrTopic, provisionTopic].flatMap((t) => [`${t}/accepted`, `${t}/rejected`]),
+    { qos: 1 },
+  );
+  const { csrPem, privateKeyPem } = await makeGatewayCsr('P-256', `CN=${options.thingName}`);
+  await claimClient.publishAsync(csrTopic, JSON.stringify({ certificateSigningRequest: csrPem }), {
+    qos: 1,
+  });
+  const created = (await answerOf(csrTopic)) as {
+    certificateId: string;
+    certificatePem: string;
+    certificateOwnershipToken: string;
+  };
+  await claimClient.publishAsync(
+    provisionTopic,
+    JSON.stringify({
+      certificateOwnershipToken: created.certificateOwnershipToken,
+      parameters: { SerialNumber: options.thingName },
+    }),
+    { qos: 1 },
+  );
+  const provisioned = await answerOf(provisionTopic);
+  return {
+    thingName: String(provisioned.thingName),
+    certificateId: created.certificateId,
+    certificatePem: created.certificatePem,
+    privateKeyPem,
+  };
+}
