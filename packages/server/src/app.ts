@@ -153,7 +153,7 @@ async function registerCoreRoutes(app: FastifyInstance, given: CoreServices | un
   await app.register(organisationRoutes, { organisations: stores.organisations });
   await app.register(userRoutes, { ...grantTargets, users: stores.users });
   await app.register(apiKeyRoutes, { ...grantTargets, apiKeys: core.apiKeys, audit: stores.audit });
-  await app.register(auditRoutes, { audit: stores.audit });
+  await app.register(auditRoutes, { audit: stores.audit, organisations: stores.organisations });
   await app.register(propertyRoutes, {
     properties: stores.properties,
     organisations: stores.organisations,

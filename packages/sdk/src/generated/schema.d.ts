@@ -2116,6 +2116,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
         };
     };
     createApiKey: {
@@ -2363,6 +2372,15 @@ export interface operations {
             };
             /** @description Every error of the API. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2626,6 +2644,15 @@ export interface operations {
             };
             /** @description Every error of the API. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -21,7 +21,7 @@ import {
   type GrantInput,
   type GrantTargetStores,
 } from './grant-targets.js';
-import { pageOptions, partnerOf } from './tenancy-access.js';
+import { pageOptions, partnerOf, requireOrganisation } from './tenancy-access.js';
 
 export interface ApiKeyRoutesOptions extends GrantTargetStores {
   /** The store the authenticator verifies keys against, so a revocation holds at once. */
@@ -143,7 +143,13 @@ const apiKeyRoutes: FastifyPluginAsyncTypebox<ApiKeyRoutesOptions> = async (app,
           'Operators name their organisation and see the keys limited to it. Oldest first, ' +
           'paginated; revoked and expired keys stay listed for 90 days. Never a secret.',
         querystring: ApiKeyListQuery,
-        response: { 200: Type.Ref('ApiKeyList'), 400: ErrorRef, 401: ErrorRef, 403: ErrorRef },
+        response: {
+          200: Type.Ref('ApiKeyList'),
+          400: ErrorRef,
+          401: ErrorRef,
+          403: ErrorRef,
+          404: ErrorRef,
+        },
       },
     },
     async (request) => {
@@ -152,6 +158,9 @@ const apiKeyRoutes: FastifyPluginAsyncTypebox<ApiKeyRoutesOptions> = async (app,
       request.authorize(
         organisationId === undefined ? { partnerId } : { partnerId, organisationId },
       );
+      if (organisationId !== undefined) {
+        await requireOrganisation(options.organisations, partnerId, organisationId);
+      }
       return apiKeys.list(partnerId, {
         ...pageOptions(request.query),
         ...(organisationId === undefined ? {} : { organisationId }),

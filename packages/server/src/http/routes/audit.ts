@@ -2,19 +2,21 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import type { Role } from '../../auth/principal.js';
 import type { AuditLog } from '../../domain/audit.js';
+import type { OrganisationStore } from '../../domain/tenancy/ports.js';
 import { AuditQuery } from '../schemas/audit.js';
 import { ErrorRef } from '../schemas/common.js';
-import { pageOptions, partnerOf } from './tenancy-access.js';
+import { pageOptions, partnerOf, requireOrganisation } from './tenancy-access.js';
 
 export interface AuditRoutesOptions {
   audit: Pick<AuditLog, 'listByPartner' | 'listByOrganisation'>;
+  organisations: Pick<OrganisationStore, 'get'>;
 }
 
 /** Partner admins read the partner's log; operators their organisation's part of it. */
 const READERS: readonly Role[] = ['partner-admin', 'operator'];
 
 const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesOptions> = async (app, options) => {
-  const { audit } = options;
+  const { audit, organisations } = options;
 
   app.get(
     '/v1/audit',
@@ -36,6 +38,7 @@ const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesOptions> = async (app, o
           400: ErrorRef,
           401: ErrorRef,
           403: ErrorRef,
+          404: ErrorRef,
         },
       },
     },
@@ -47,6 +50,9 @@ const auditRoutes: FastifyPluginAsyncTypebox<AuditRoutesOptions> = async (app, o
       request.authorize(
         organisationId === undefined ? { partnerId } : { partnerId, organisationId },
       );
+      if (organisationId !== undefined) {
+        await requireOrganisation(organisations, partnerId, organisationId);
+      }
       const entries =
         organisationId === undefined
           ? await audit.listByPartner(partnerId, page)

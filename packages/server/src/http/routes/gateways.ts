@@ -4,6 +4,7 @@ import { Type } from 'typebox';
 import type { Role } from '../../auth/principal.js';
 import type { AuditLog } from '../../domain/audit.js';
 import { actorOf } from '../actor.js';
+import { requireOrganisation } from './tenancy-access.js';
 import { DomainError } from '../../domain/errors.js';
 import type { GatewayThing, IotCore } from '../../domain/ports.js';
 import type { OrganisationStore } from '../../domain/tenancy/ports.js';
@@ -80,9 +81,7 @@ const gatewayRoutes: FastifyPluginAsyncTypebox<GatewayRoutesOptions> = async (ap
       const { organisationId, thingName, csrPem } = request.body;
       const partnerId = request.principal!.partnerId;
       request.authorize({ partnerId, organisationId });
-      if ((await organisations.get(partnerId, organisationId)) === null) {
-        throw new DomainError('NOT_FOUND', `no organisation '${organisationId}'`);
-      }
+      await requireOrganisation(organisations, partnerId, organisationId);
       const gateway = await iot.registerGateway({ thingName, partnerId, organisationId, csrPem });
       await audit.append({
         partnerId,
@@ -108,7 +107,13 @@ const gatewayRoutes: FastifyPluginAsyncTypebox<GatewayRoutesOptions> = async (ap
           "An organisation's gateways (operators name their organisation), or all of the " +
           "partner's (partner admins), by thing name, paginated.",
         querystring: GatewayListQuery,
-        response: { 200: Type.Ref('GatewayList'), 400: ErrorRef, 401: ErrorRef, 403: ErrorRef },
+        response: {
+          200: Type.Ref('GatewayList'),
+          400: ErrorRef,
+          401: ErrorRef,
+          403: ErrorRef,
+          404: ErrorRef,
+        },
       },
     },
     async (request) => {
@@ -118,6 +123,9 @@ const gatewayRoutes: FastifyPluginAsyncTypebox<GatewayRoutesOptions> = async (ap
       request.authorize(
         organisationId === undefined ? { partnerId } : { partnerId, organisationId },
       );
+      if (organisationId !== undefined) {
+        await requireOrganisation(organisations, partnerId, organisationId);
+      }
       return iot.listGateways(partnerId, {
         ...(organisationId === undefined ? {} : { organisationId }),
         ...(limit === undefined ? {} : { limit }),

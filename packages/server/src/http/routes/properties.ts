@@ -15,11 +15,11 @@ import { DeleteQuery } from '../schemas/tenancy-common.js';
 import {
   loadProperty,
   MANAGERS,
-  notFound,
   pageOptions,
   partnerOf,
   patchOf,
   propertyScope,
+  requireOrganisation,
 } from './tenancy-access.js';
 
 export interface PropertyRoutesOptions {
@@ -89,10 +89,7 @@ const propertyRoutes: FastifyPluginAsyncTypebox<PropertyRoutesOptions> = async (
       const partnerId = partnerOf(request);
       const { organisationId } = request.query;
       request.authorize({ partnerId, organisationId });
-      // An empty page would not tell a typo from an operator without buildings.
-      if ((await organisations.get(partnerId, organisationId)) === null) {
-        throw notFound(`organisation ${organisationId}`);
-      }
+      await requireOrganisation(organisations, partnerId, organisationId);
       return properties.listByOrganisation(partnerId, organisationId, pageOptions(request.query));
     },
   );

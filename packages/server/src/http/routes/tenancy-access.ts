@@ -31,6 +31,21 @@ export function notFound(what: string): DomainError {
   return new DomainError('NOT_FOUND', `${what} does not exist`);
 }
 
+/**
+ * Refuses a list filtered by an organisation the partner does not have: an
+ * empty page would not tell a typo (or another partner's id) from an
+ * organisation without entries, and properties already answer 404 here.
+ */
+export async function requireOrganisation(
+  organisations: { get(partnerId: string, organisationId: string): Promise<unknown> },
+  partnerId: string,
+  organisationId: string,
+): Promise<void> {
+  if ((await organisations.get(partnerId, organisationId)) === null) {
+    throw notFound(`organisation ${organisationId}`);
+  }
+}
+
 /** The caller's partner: every store read is under it, so another partner's id is NOT_FOUND. */
 export function partnerOf(request: FastifyRequest): string {
   const principal = request.principal;
