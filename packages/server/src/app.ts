@@ -11,14 +11,16 @@ import { apiKeyId } from './auth/api-keys.js';
 import { createMemoryApiKeyStore } from './auth/memory-api-key-store.js';
 import { createMemoryRefreshTokenStore } from './auth/memory-refresh-token-store.js';
 import type { SessionDeps } from './auth/sessions.js';
-import { createMemorySigningKeyStore, openKeyRing } from './auth/signing-keys.js';
+import { createMemorySigningKeyStore, openKeyRing, type KeyRing } from './auth/signing-keys.js';
 import authPlugin from './http/plugins/auth.js';
 import corsPlugin from './http/plugins/cors.js';
 import errorsPlugin from './http/plugins/errors.js';
 import authRoutes from './http/routes/auth.js';
 import apiKeyRoutes from './http/routes/api-keys.js';
 import auditRoutes from './http/routes/audit.js';
+import embedTokenRoutes from './http/routes/embed-tokens.js';
 import gatewayRoutes, { type GatewayRoutesOptions } from './http/routes/gateways.js';
+import { embedTokenSchemas } from './http/schemas/embed-tokens.js';
 import meterKeyRoutes from './http/routes/meter-keys.js';
 import meterRoutes from './http/routes/meters.js';
 import organisationRoutes from './http/routes/organisations.js';
@@ -119,8 +121,13 @@ export interface CoreServices {
 }
 
 /** The platform core's API: partners to meter keys, each plugin over the stores it needs. */
-async function registerCoreRoutes(app: FastifyInstance, given: CoreServices | undefined) {
+async function registerCoreRoutes(
+  app: FastifyInstance,
+  given: CoreServices | undefined,
+  tokens: { ring: KeyRing; issuer: string },
+) {
   for (const schema of [
+    ...embedTokenSchemas,
     ...partnerSchemas,
     ...organisationSchemas,
     ...grantSchemas,
@@ -170,6 +177,13 @@ async function registerCoreRoutes(app: FastifyInstance, given: CoreServices | un
     units: stores.units,
     meters: stores.meters,
     meterKeys: core.meterKeys,
+  });
+  await app.register(embedTokenRoutes, {
+    ring: tokens.ring,
+    issuer: tokens.issuer,
+    partners: stores.partners,
+    properties: stores.properties,
+    units: stores.units,
   });
   await app.register(meterKeyRoutes, {
     properties: stores.properties,
@@ -307,7 +321,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(authRoutes, { sessions: auth.sessions, partnerForHost: auth.partnerForHost });
   await app.register(gatewayRoutes, deps.gateways ?? unavailableGateways());
 
-  if (deps.coreRoutes !== false) await registerCoreRoutes(app, deps.core);
+  if (deps.coreRoutes !== false) await registerCoreRoutes(app, deps.core, auth.sessions);
 
   // Registered without a CA too, so that the OpenAPI document is the same wherever it is emitted.
   const caCertificatePem = deps.caCertificatePem;

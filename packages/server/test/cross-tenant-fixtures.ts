@@ -524,6 +524,16 @@ export const FIXTURES: Readonly<Record<string, Fixture | readonly Fixture[]>> = 
     build: ({ target }) => ({ params: { propertyId: target.propertyId } }),
     control: [200],
   },
+  'POST /v1/embed-tokens': {
+    target: 'resource',
+    // The caller's own page origin (the demo seed allows https://<partner>.localhost:8443),
+    // so that only the unit decides.
+    build: ({ target, own }) => ({
+      body: { unitId: target.unitId, allowedOrigins: [`https://${own.partnerId}.localhost:8443`] },
+    }),
+    // 403 for the landlord: a unit's widgets would show it one tenant's consumption.
+    control: [201, 403],
+  },
   'GET /v1/units/:unitId': {
     target: 'resource',
     build: ({ target }) => ({ params: { unitId: target.unitId } }),

@@ -7,7 +7,11 @@ import { createApiKey, type ApiKeyStore } from '../src/auth/api-keys.js';
 import { createAuthenticator } from '../src/auth/authenticator.js';
 import { createMemoryRefreshTokenStore } from '../src/auth/memory-refresh-token-store.js';
 import type { RoleGrant } from '../src/auth/principal.js';
-import { createMemorySigningKeyStore, openKeyRing } from '../src/auth/signing-keys.js';
+import {
+  createMemorySigningKeyStore,
+  openKeyRing,
+  type KeyRing,
+} from '../src/auth/signing-keys.js';
 import { userDirectory } from '../src/platform-services.js';
 import { createDynamoApiKeyStore } from '../src/store/dynamodb-api-key-store.js';
 import {
@@ -34,6 +38,9 @@ export interface TenancyAppOptions {
 export interface TenancyAppServices {
   /** The API key store the app authenticates with (DynamoDB, on the test's table). */
   apiKeys: ApiKeyStore;
+  /** The ring the app's tokens are signed with, and their issuer. */
+  ring: KeyRing;
+  issuer: string;
 }
 
 export interface TenancyApp {
@@ -84,7 +91,7 @@ export async function startTenancyApp(options: TenancyAppOptions): Promise<Tenan
     },
   });
   for (const schema of options.schemas ?? []) app.addSchema(schema);
-  await options.register(app, stores, { apiKeys });
+  await options.register(app, stores, { apiKeys, ring, issuer: ISSUER });
   await app.ready();
   return {
     app,

@@ -202,6 +202,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/embed-tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A short-lived, read-only token for the widgets of one unit or property
+         * @description For a page that embeds the widgets: the token works only from the origins named, which must be among the partner's allowed origins (403 otherwise), for at most 15 minutes, and only on widget endpoints. Issue one per page view, from your backend.
+         */
+        post: operations["createEmbedToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/gateways": {
         parameters: {
             query?: never;
@@ -959,6 +979,25 @@ export interface components {
             /** @default [] */
             scopes: string[];
         };
+        /**
+         * @description Exactly one of unitId and propertyId.
+         * @example {
+         *       "allowedOrigins": [
+         *         "https://www.stadtwerke.example"
+         *       ],
+         *       "unitId": "unit_01"
+         *     }
+         */
+        CreateEmbedTokenRequest: {
+            /** @description Origins of the pages that embed the widgets (e.g. https://www.stadtwerke.example); each must be one of the partner's allowed origins. */
+            allowedOrigins: string[];
+            propertyId?: string;
+            /** @description Default 300 (five minutes). */
+            ttlSeconds?: number;
+            unitId?: string;
+            /** @description Limit the token to these widgets; all widgets when absent. */
+            widgets?: string[];
+        };
         /** @description The identity (manufacturer, meterId, deviceVersion, deviceType) must be unique among the partner’s installed meters (409). The key is set through the meter key routes. */
         CreateMeterRequest: {
             deviceType: number;
@@ -1130,6 +1169,14 @@ export interface components {
              */
             apiKey: string;
             key: components["schemas"]["ApiKey"];
+        };
+        EmbedToken: {
+            /** Format: date-time */
+            expiresAt: string;
+            /** @description A JWT for the widgets: `Authorization: Bearer …`. */
+            token: string;
+            /** @enum {string} */
+            tokenType: "Bearer";
         };
         /** @description Every error of the API. */
         ErrorResponse: {
@@ -1927,6 +1974,7 @@ export type SchemaBranding = components['schemas']['Branding'];
 export type SchemaCertificateStatusRequest = components['schemas']['CertificateStatusRequest'];
 export type SchemaChangePasswordRequest = components['schemas']['ChangePasswordRequest'];
 export type SchemaCreateApiKeyRequest = components['schemas']['CreateApiKeyRequest'];
+export type SchemaCreateEmbedTokenRequest = components['schemas']['CreateEmbedTokenRequest'];
 export type SchemaCreateMeterRequest = components['schemas']['CreateMeterRequest'];
 export type SchemaCreateOrganisationRequest = components['schemas']['CreateOrganisationRequest'];
 export type SchemaCreatePartnerRequest = components['schemas']['CreatePartnerRequest'];
@@ -1935,6 +1983,7 @@ export type SchemaCreateTenancyRequest = components['schemas']['CreateTenancyReq
 export type SchemaCreateUnitRequest = components['schemas']['CreateUnitRequest'];
 export type SchemaCreateUserRequest = components['schemas']['CreateUserRequest'];
 export type SchemaCreatedApiKey = components['schemas']['CreatedApiKey'];
+export type SchemaEmbedToken = components['schemas']['EmbedToken'];
 export type SchemaErrorResponse = components['schemas']['ErrorResponse'];
 export type SchemaGateway = components['schemas']['Gateway'];
 export type SchemaGatewayCertificate = components['schemas']['GatewayCertificate'];
@@ -2584,6 +2633,84 @@ export interface operations {
             };
             /** @description Every error of the API. */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    createEmbedToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Exactly one of unitId and propertyId. */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "allowedOrigins": [
+                 *         "https://www.stadtwerke.example"
+                 *       ],
+                 *       "unitId": "unit_01"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Origins of the pages that embed the widgets (e.g. https://www.stadtwerke.example); each must be one of the partner's allowed origins. */
+                    allowedOrigins: string[];
+                    propertyId?: string;
+                    /** @description Default 300 (five minutes). */
+                    ttlSeconds?: number;
+                    unitId?: string;
+                    /** @description Limit the token to these widgets; all widgets when absent. */
+                    widgets?: string[];
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmbedToken"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

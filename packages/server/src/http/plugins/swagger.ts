@@ -32,6 +32,7 @@ const swaggerPlugin: FastifyPluginAsync<{ version: string }> = async (app, opts)
         { name: 'units', description: 'Units (dwellings) of a property' },
         { name: 'tenancies', description: 'Who lives in a unit, from when to when' },
         { name: 'meters', description: 'Meters of a property or unit' },
+        { name: 'widgets', description: 'Embed tokens for the widgets on partner pages' },
         { name: 'meter-keys', description: 'Importing and setting meter keys (never returned)' },
       ],
       components: {
