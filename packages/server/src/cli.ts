@@ -3,6 +3,7 @@ import { ConfigError, parseConfig, SETTINGS } from './config.js';
 import { formatCredentials } from './demo/seed.js';
 import { runGatewayCommand } from './gateway-cli.js';
 import { runIotDeploy } from './iot-deploy.js';
+import { runKeysCommand } from './key-rotation.js';
 import { startPlatform, type Platform } from './main.js';
 import { openApiDocument } from './openapi.js';
 import { VERSION } from './version.js';
@@ -18,11 +19,15 @@ Commands:
   iot-deploy create or update what AWS IoT Core needs (gateway policy, each
              partner's claim policy and provisioning template, the ingest
              rule); changes nothing that already matches
+  keys       meter key master key: 'keys rotate' makes a new local master key
+             current and rewraps every stored meter key to it; 'keys rewrap'
+             only rewraps (to the local file's current key, or to --kms-key-id
+             with the keys it replaces in --kms-previous-key-ids ARN,...)
   openapi    print the OpenAPI document of the API
   help       show this text
   version    print the version
 
-Options of start and iot-deploy (flag, or environment variable; flags win):
+Options of start, iot-deploy and keys (flag, or environment variable; flags win):
 ${SETTINGS.map((s) => `  --${s.flag} VALUE`.padEnd(28) + `${s.env.padEnd(22)}${s.description}`).join('\n')}
 `;
 
@@ -130,6 +135,12 @@ async function main(args: string[]): Promise<number> {
     case 'iot-deploy':
       await runIotDeploy(parseConfig(rest, process.env), (text) => process.stdout.write(text));
       return 0;
+    case 'keys': {
+      const { report } = await runKeysCommand(rest, process.env, (text) =>
+        process.stdout.write(text),
+      );
+      return report.total.failed === 0 ? 0 : 1;
+    }
     case 'openapi':
       process.stdout.write(JSON.stringify(await openApiDocument(), null, 2) + '\n');
       return 0;

@@ -34,6 +34,13 @@ export const ConfigSchema = Type.Object(
     kmsKeyId: Type.Optional(
       Type.String({ pattern: '^arn:aws[a-z-]*:kms:[a-z0-9-]+:\\d{12}:key/.+$' }),
     ),
+    /** KMS keys of earlier rotations (comma-separated ARNs): their envelopes still open until rewrapped. */
+    kmsPreviousKeyIds: Type.Optional(
+      Type.String({
+        pattern:
+          '^arn:aws[a-z-]*:kms:[a-z0-9-]+:\\d{12}:key/[^,\\s]+(,arn:aws[a-z-]*:kms:[a-z0-9-]+:\\d{12}:key/[^,\\s]+)*$',
+      }),
+    ),
     /** Requests per minute and API key (or IP) before 429. */
     rateLimitPerMinute: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
     /** Seed the demo (two partners, users, a property with units and meters) and print its logins. */
@@ -131,6 +138,12 @@ export const SETTINGS: readonly Setting[] = [
     flag: 'kms-key-id',
     env: 'ZW_KMS_KEY_ID',
     description: 'AWS KMS key ARN wrapping meter keys (default: a key file in the data dir)',
+  },
+  {
+    key: 'kmsPreviousKeyIds',
+    flag: 'kms-previous-key-ids',
+    env: 'ZW_KMS_PREVIOUS_KEY_IDS',
+    description: 'KMS key ARNs of earlier rotations, comma-separated (until keys rewrap is done)',
   },
   {
     key: 'rateLimitPerMinute',

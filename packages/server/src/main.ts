@@ -141,6 +141,9 @@ export async function startPlatform(config: Config): Promise<Platform> {
       region: config.region,
       ...(config.dataDir === undefined ? {} : { dataDir: config.dataDir }),
       ...(config.kmsKeyId === undefined ? {} : { kmsKeyId: config.kmsKeyId }),
+      ...(config.kmsPreviousKeyIds === undefined
+        ? {}
+        : { kmsPreviousKeyIds: config.kmsPreviousKeyIds.split(',') }),
     });
     const { stores } = services;
     if (config.demo) {

@@ -39,6 +39,8 @@ export interface PlatformServicesOptions {
   dataDir?: string;
   /** An AWS KMS key ARN: the master key in production, instead of the local file. */
   kmsKeyId?: string;
+  /** KMS keys of earlier rotations, whose envelopes must still open until rewrapped. */
+  kmsPreviousKeyIds?: readonly string[];
   region: string;
 }
 
@@ -85,7 +87,11 @@ export async function createPlatformServices(
   const masterKey =
     options.kmsKeyId === undefined
       ? await openLocalMasterKey(options.dataDir === undefined ? {} : { dataDir: options.dataDir })
-      : createKmsMasterKey({ keyId: options.kmsKeyId, clientConfig: { region: options.region } });
+      : createKmsMasterKey({
+          keyId: options.kmsKeyId,
+          previousKeyIds: options.kmsPreviousKeyIds ?? [],
+          clientConfig: { region: options.region },
+        });
   const auth: AppAuth = {
     authenticator: createAuthenticator({ ring, issuer, apiKeys }),
     sessions: {
