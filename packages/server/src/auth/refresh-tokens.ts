@@ -1,6 +1,7 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { DomainError } from '../domain/errors.js';
 import { ANY_PARTNER, isValidId } from './principal.js';
+import { hashSecret, secretMatches } from './secret-hash.js';
 
 /**
  * One sign-in session: every refresh token rotated out of the first one
@@ -85,18 +86,6 @@ const TOKEN_PATTERN = new RegExp(
 
 const random = (bytes: number) => randomBytes(bytes).toString('base64url');
 
-// A plain SHA-256 suffices for 256 random bits (see api-keys.ts); a leaked
-// table then holds nothing a client could present.
-function digest(secret: string): Buffer {
-  return createHash('sha256').update(secret, 'utf8').digest();
-}
-
-function matches(secret: string, secretHash: string): boolean {
-  const expected = Buffer.from(secretHash, 'base64url');
-  const actual = digest(secret);
-  return expected.length === actual.length && timingSafeEqual(expected, actual);
-}
-
 export type RefreshRefusal =
   | 'malformed'
   | 'unknown'
@@ -143,7 +132,7 @@ function newToken(
     record: {
       tokenId,
       familyId,
-      secretHash: digest(secret).toString('base64url'),
+      secretHash: hashSecret(secret),
       state: 'active',
       createdAt: now.toISOString(),
       expiresAt: new Date(Math.min(idleEnd, Date.parse(familyExpiresAt))).toISOString(),
@@ -226,7 +215,8 @@ export async function rotateRefreshToken(
   if (!current || current.familyId !== parsed.familyId) throw refused('unknown');
   // The secret is checked before anything else is learnt or changed: someone
   // who only guessed or saw ids must not be able to revoke a session.
-  if (!matches(parsed.secret, current.secretHash)) throw refused('wrong-secret', parsed.familyId);
+  if (!secretMatches(parsed.secret, current.secretHash))
+    throw refused('wrong-secret', parsed.familyId);
   const family = await store.getFamily(parsed.familyId);
   if (!family) throw refused('unknown', parsed.familyId);
   if (family.revokedAt !== null) throw refused('family-revoked', family.familyId);
@@ -271,6 +261,6 @@ export async function revokeRefreshToken(
   if (!parsed) return false;
   const current = await store.get(parsed.tokenId);
   if (!current || current.familyId !== parsed.familyId) return false;
-  if (!matches(parsed.secret, current.secretHash)) return false;
+  if (!secretMatches(parsed.secret, current.secretHash)) return false;
   return store.revokeFamily(parsed.familyId, options.now.toISOString(), 'logout');
 }
