@@ -2,6 +2,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from './config.js';
 import { ConfigError, parseConfig } from './config.js';
+import { everyItem } from './domain/tenancy/every-item.js';
 import type { PartnerStore } from './domain/tenancy/ports.js';
 import {
   createKeyVault,
@@ -56,23 +57,6 @@ export interface MeterKeyRewrapReport {
   total: RewrapCounts;
 }
 
-/** Stored keys read per page, and pages of partners. */
-const PAGE = 100;
-
-async function* pages<T>(
-  list: (options: { limit: number; cursor?: string }) => Promise<{
-    items: T[];
-    cursor: string | null;
-  }>,
-): AsyncGenerator<T> {
-  let cursor: string | undefined;
-  do {
-    const page = await list({ limit: PAGE, ...(cursor === undefined ? {} : { cursor }) });
-    yield* page.items;
-    cursor = page.cursor ?? undefined;
-  } while (cursor !== undefined);
-}
-
 function countLine(c: RewrapCounts): string {
   const superseded = c.superseded > 0 ? ` (${c.superseded} changed meanwhile)` : '';
   return (
@@ -95,7 +79,7 @@ export async function rewrapMeterKeys(
   const masterKeyId = deps.vault.masterKey.keyId();
   const total: RewrapCounts = { scanned: 0, rewrapped: 0, current: 0, failed: 0, superseded: 0 };
   const partners: PartnerRewrapReport[] = [];
-  for await (const partner of pages((o) => deps.partners.list(o))) {
+  for await (const partner of everyItem((o) => deps.partners.list(o))) {
     const partnerId = partner.id;
     let superseded = 0;
     const sealedOf = (item: StoredMeterKey): SealedKey => {
@@ -107,7 +91,7 @@ export async function rewrapMeterKeys(
     };
     const report = await rotateAll(
       deps.vault,
-      pages((o) => deps.meterKeys.list(partnerId, o)),
+      everyItem((o) => deps.meterKeys.list(partnerId, o)),
       async (item, rewrapped) => {
         const written = await deps.meterKeys.rewrap(
           partnerId,

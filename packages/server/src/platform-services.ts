@@ -4,6 +4,7 @@ import type { ApiKeyStore } from './auth/api-keys.js';
 import { createAuthenticator } from './auth/authenticator.js';
 import type { LoginUser, UserDirectory } from './auth/sessions.js';
 import { openKeyRing } from './auth/signing-keys.js';
+import { everyItem } from './domain/tenancy/every-item.js';
 import type { User } from './domain/tenancy/user.js';
 import {
   createKeyVault,
@@ -107,15 +108,9 @@ export async function createPlatformServices(
   };
   async function corsOrigins(): Promise<ReadonlySet<string>> {
     const origins = new Set<string>();
-    let cursor: string | undefined;
-    do {
-      const page = await stores.partners.list({ limit: 100, ...(cursor ? { cursor } : {}) });
-      for (const partner of page.items) {
-        if (partner.status === 'active')
-          for (const o of partner.allowedOrigins ?? []) origins.add(o);
-      }
-      cursor = page.cursor ?? undefined;
-    } while (cursor !== undefined);
+    for await (const partner of everyItem((page) => stores.partners.list(page))) {
+      if (partner.status === 'active') for (const o of partner.allowedOrigins) origins.add(o);
+    }
     return origins;
   }
   return {

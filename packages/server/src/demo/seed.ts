@@ -1,3 +1,4 @@
+import { everyItem } from '../domain/tenancy/every-item.js';
 import { meterKeyIdentity } from '../domain/tenancy/meter.js';
 import type { MeterKeyStore } from '../store/dynamodb-meter-key-store.js';
 import { isWarmWater, type VirtualMeter } from '@zaehlwerk/firmware-contract/simulator';
@@ -536,22 +537,13 @@ async function findInPages<T>(
   list: (page: PageOptions) => Promise<Page<T>>,
   match: (item: T) => boolean,
 ): Promise<T | undefined> {
-  let cursor: string | undefined;
-  do {
-    const page = await list({ limit: 100, ...(cursor === undefined ? {} : { cursor }) });
-    const found = page.items.find(match);
-    if (found !== undefined) return found;
-    cursor = page.cursor ?? undefined;
-  } while (cursor !== undefined);
+  for await (const item of everyItem(list)) if (match(item)) return item;
   return undefined;
 }
 
 async function allPages<T>(list: (page: PageOptions) => Promise<Page<T>>): Promise<T[]> {
   const items: T[] = [];
-  await findInPages(list, (item) => {
-    items.push(item);
-    return false;
-  });
+  for await (const item of everyItem(list)) items.push(item);
   return items;
 }
 

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyBaseLogger } from 'fastify';
 import { Type } from 'typebox';
 import type { Actor, AuditLog } from '../../domain/audit.js';
+import { everyItem } from '../../domain/tenancy/every-item.js';
 import { DomainError, isDomainError } from '../../domain/errors.js';
 import type { Meter } from '../../domain/tenancy/meter.js';
 import type { MeterStore, PropertyStore } from '../../domain/tenancy/ports.js';
@@ -136,15 +137,11 @@ async function installedMeters(
   propertyId: string,
 ): Promise<Meter[]> {
   const all: Meter[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await meters.listByProperty(partnerId, propertyId, {
-      limit: 100,
-      ...(cursor === undefined ? {} : { cursor }),
-    });
-    all.push(...page.items.filter((m) => m.removedAt === undefined));
-    cursor = page.cursor ?? undefined;
-  } while (cursor !== undefined);
+  for await (const meter of everyItem((page) =>
+    meters.listByProperty(partnerId, propertyId, page),
+  )) {
+    if (meter.removedAt === undefined) all.push(meter);
+  }
   return all;
 }
 
