@@ -6,12 +6,9 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { Type } from 'typebox';
 import { DomainError } from './domain/errors.js';
 import type { StorageHealth } from './domain/ports.js';
-import { createAuthenticator, type Authenticator } from './auth/authenticator.js';
+import { createMemoryAuth, type AppAuth } from './auth/app-auth.js';
 import { apiKeyId } from './auth/api-keys.js';
-import { createMemoryApiKeyStore } from './auth/memory-api-key-store.js';
-import { createMemoryRefreshTokenStore } from './auth/memory-refresh-token-store.js';
-import type { SessionDeps } from './auth/sessions.js';
-import { createMemorySigningKeyStore, openKeyRing, type KeyRing } from './auth/signing-keys.js';
+import type { KeyRing } from './auth/signing-keys.js';
 import authPlugin from './http/plugins/auth.js';
 import corsPlugin from './http/plugins/cors.js';
 import errorsPlugin from './http/plugins/errors.js';
@@ -206,37 +203,11 @@ function unavailable<T extends object>(what: string): T {
   });
 }
 
-export interface AppAuth {
-  authenticator: Authenticator;
-  sessions: SessionDeps;
-  partnerForHost(host: string): Promise<string | null>;
-}
-
 function unavailableGateways(): GatewayRoutesOptions {
   return {
     iot: unavailable<GatewayRoutesOptions['iot']>('gateway management'),
     organisations: unavailable<GatewayRoutesOptions['organisations']>('storage'),
     audit: unavailable<GatewayRoutesOptions['audit']>('storage'),
-  };
-}
-
-/** Nobody can sign in to it; it lets the app be built and described without storage. */
-async function memoryAuth(): Promise<AppAuth> {
-  const ring = await openKeyRing(createMemorySigningKeyStore());
-  const issuer = 'http://localhost';
-  return {
-    authenticator: createAuthenticator({ ring, issuer, apiKeys: createMemoryApiKeyStore() }),
-    sessions: {
-      ring,
-      issuer,
-      refreshTokens: createMemoryRefreshTokenStore(),
-      users: {
-        findByEmail: async () => null,
-        getById: async () => null,
-        replacePasswordHash: async () => undefined,
-      },
-    },
-    partnerForHost: async () => null,
   };
 }
 
@@ -291,7 +262,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     app.addSchema(schema);
   }
 
-  const auth = deps.auth ?? (await memoryAuth());
+  // Nobody can sign in to the default: it lets the app be built and described without storage.
+  const auth = deps.auth ?? (await createMemoryAuth());
   await app.register(i18nPlugin);
   await app.register(errorsPlugin);
   await app.register(swaggerPlugin, { version });
@@ -363,3 +335,5 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   return app;
 }
+
+export type { AppAuth } from './auth/app-auth.js';

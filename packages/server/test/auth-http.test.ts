@@ -1,11 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp, type AppAuth } from '../src/app.js';
+import { buildApp } from '../src/app.js';
+import { createMemoryAuth } from '../src/auth/app-auth.js';
 import { createApiKey } from '../src/auth/api-keys.js';
-import { createAuthenticator } from '../src/auth/authenticator.js';
 import { issueEmbedToken } from '../src/auth/embed-tokens.js';
 import { createMemoryApiKeyStore } from '../src/auth/memory-api-key-store.js';
-import { createMemoryRefreshTokenStore } from '../src/auth/memory-refresh-token-store.js';
 import { hashPassword } from '../src/auth/password-hash.js';
 import type { LoginUser } from '../src/auth/sessions.js';
 import { createMemorySigningKeyStore, openKeyRing } from '../src/auth/signing-keys.js';
@@ -30,23 +29,19 @@ describe('authentication over HTTP', () => {
       status: 'active',
       locale: 'de',
     });
-    const auth: AppAuth = {
-      authenticator: createAuthenticator({ ring, issuer: ISSUER, apiKeys }),
-      sessions: {
-        ring,
-        issuer: ISSUER,
-        refreshTokens: createMemoryRefreshTokenStore(),
-        users: {
-          findByEmail: async (partnerId, email) =>
-            users.find((u) => u.partnerId === partnerId && `${u.id}@acme.example` === email) ??
-            null,
-          getById: async (partnerId, id) =>
-            users.find((u) => u.partnerId === partnerId && u.id === id) ?? null,
-          replacePasswordHash: async () => undefined,
-        },
+    const auth = await createMemoryAuth({
+      ring,
+      issuer: ISSUER,
+      apiKeys,
+      users: {
+        findByEmail: async (partnerId, email) =>
+          users.find((u) => u.partnerId === partnerId && `${u.id}@acme.example` === email) ?? null,
+        getById: async (partnerId, id) =>
+          users.find((u) => u.partnerId === partnerId && u.id === id) ?? null,
+        replacePasswordHash: async () => undefined,
       },
       partnerForHost: async (host) => (host === 'portal.acme.example' ? 'acme' : null),
-    };
+    });
     apiKey = (
       await createApiKey(
         apiKeys,

@@ -1,10 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../src/app.js';
+import { createMemoryAuth } from '../src/auth/app-auth.js';
 import { issueAccessToken } from '../src/auth/access-token.js';
 import { createApiKey } from '../src/auth/api-keys.js';
-import { createAuthenticator } from '../src/auth/authenticator.js';
 import { createMemoryApiKeyStore } from '../src/auth/memory-api-key-store.js';
-import { createMemoryRefreshTokenStore } from '../src/auth/memory-refresh-token-store.js';
 import type { RoleGrant } from '../src/auth/principal.js';
 import { createMemorySigningKeyStore, openKeyRing } from '../src/auth/signing-keys.js';
 import type { NewAuditEntry } from '../src/domain/audit.js';
@@ -49,20 +48,7 @@ export async function startGatewayApp(
   const app = await buildApp({
     storage: { check: async () => ({ status: 'ok', table: 't', tableStatus: 'ACTIVE' }) },
     rateLimitPerMinute: 10_000,
-    auth: {
-      authenticator: createAuthenticator({ ring, issuer: ISSUER, apiKeys }),
-      sessions: {
-        ring,
-        issuer: ISSUER,
-        refreshTokens: createMemoryRefreshTokenStore(),
-        users: {
-          findByEmail: async () => null,
-          getById: async () => null,
-          replacePasswordHash: async () => undefined,
-        },
-      },
-      partnerForHost: async () => null,
-    },
+    auth: await createMemoryAuth({ ring, issuer: ISSUER, apiKeys }),
     gateways: {
       iot,
       organisations: {

@@ -1,10 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../src/app.js';
+import { createMemoryAuth } from '../src/auth/app-auth.js';
 import { issueAccessToken } from '../src/auth/access-token.js';
-import { createAuthenticator } from '../src/auth/authenticator.js';
-import { createMemoryApiKeyStore } from '../src/auth/memory-api-key-store.js';
-import { createMemoryRefreshTokenStore } from '../src/auth/memory-refresh-token-store.js';
 import { ROLES } from '../src/auth/principal.js';
 import {
   createMemorySigningKeyStore,
@@ -22,24 +20,7 @@ describe('the language of an answer', () => {
     ring = await openKeyRing(createMemorySigningKeyStore());
     app = await buildApp({
       storage: { check: async () => ({ status: 'ok', table: 't', tableStatus: 'ACTIVE' }) },
-      auth: {
-        authenticator: createAuthenticator({
-          ring,
-          issuer: ISSUER,
-          apiKeys: createMemoryApiKeyStore(),
-        }),
-        sessions: {
-          ring,
-          issuer: ISSUER,
-          refreshTokens: createMemoryRefreshTokenStore(),
-          users: {
-            findByEmail: async () => null,
-            getById: async () => null,
-            replacePasswordHash: async () => undefined,
-          },
-        },
-        partnerForHost: async () => null,
-      },
+      auth: await createMemoryAuth({ ring, issuer: ISSUER }),
     });
     app.get('/v1/probe', { config: { access: { roles: ROLES } } }, async () => {
       throw new DomainError('FORBIDDEN', 'probe');

@@ -2,10 +2,9 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { FastifyInstance } from 'fastify';
 import type { TSchema } from 'typebox';
 import { buildApp } from '../src/app.js';
+import { createMemoryAuth } from '../src/auth/app-auth.js';
 import { issueAccessToken } from '../src/auth/access-token.js';
 import { createApiKey, type ApiKeyStore } from '../src/auth/api-keys.js';
-import { createAuthenticator } from '../src/auth/authenticator.js';
-import { createMemoryRefreshTokenStore } from '../src/auth/memory-refresh-token-store.js';
 import type { RoleGrant } from '../src/auth/principal.js';
 import {
   createMemorySigningKeyStore,
@@ -79,16 +78,12 @@ export async function startTenancyApp(options: TenancyAppOptions): Promise<Tenan
     // The tests register the routes under test themselves, over their own doubles.
     coreRoutes: false,
     logger: { level: 'trace', stream: { write: (line: string) => void logLines.push(line) } },
-    auth: {
-      authenticator: createAuthenticator({ ring, issuer: ISSUER, apiKeys }),
-      sessions: {
-        ring,
-        issuer: ISSUER,
-        refreshTokens: createMemoryRefreshTokenStore(),
-        users: userDirectory(stores.users),
-      },
-      partnerForHost: async () => null,
-    },
+    auth: await createMemoryAuth({
+      ring,
+      issuer: ISSUER,
+      apiKeys,
+      users: userDirectory(stores.users),
+    }),
   });
   for (const schema of options.schemas ?? []) app.addSchema(schema);
   await options.register(app, stores, { apiKeys, ring, issuer: ISSUER });
