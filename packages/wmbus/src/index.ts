@@ -16,6 +16,7 @@ export { bytesToHex, hexToBytes } from './hex.js';
 export { LINK_HEADER_LENGTH, parseLinkHeader, type LinkHeader } from './link-header.js';
 export { decodeManufacturer, encodeManufacturer } from './manufacturer.js';
 export { openFrame, type OpenFrameOptions } from './transport/open-frame.js';
+export { peekFrame, type PeekedFrame, type PeekFrameOptions } from './transport/peek-frame.js';
 export { sealFrame, type SealFrameInput } from './transport/seal-frame.js';
 export {
   emptyDecoderState,

@@ -31,7 +31,7 @@ export const ELL_ENCRYPTION_NONE = 0;
 export const ELL_ENCRYPTION_AES_CTR = 1;
 
 /** CC bits a repeater may change (H hop count, R repeated access): left out of the counter block. */
-const CC_BITS_CHANGED_ON_THE_WAY = 0x10 | 0x02;
+export const CC_BITS_CHANGED_ON_THE_WAY = 0x10 | 0x02;
 
 export function readExtendedLinkLayer(
   bytes: Uint8Array,

@@ -1,18 +1,16 @@
-import { unwrapFrame, type FrameFormatOptions } from '../link/frame-format.js';
-import { isWiredLongFrame, readWiredLongFrame } from '../link/wired-frame.js';
-import type { MeterAddress, OpenedFrame, SecurityInfo } from '../types.js';
+import type { FrameFormatOptions } from '../link/frame-format.js';
+import type { OpenedFrame, SecurityInfo } from '../types.js';
 import { aesCbcDecrypt, aesCtr } from './aes.js';
-import { readAuthenticationLayer, type AuthenticationLayer } from './authentication-layer.js';
-import { CI_AFL, isCompactFrameCi, isEllCi, isManufacturerSpecificCi } from './ci-field.js';
+import type { AuthenticationLayer } from './authentication-layer.js';
+import { isCompactFrameCi } from './ci-field.js';
 import {
   ELL_ENCRYPTION_AES_CTR,
   ELL_ENCRYPTION_NONE,
   ellCounterBlock,
   payloadCrcMatches,
-  readExtendedLinkLayer,
   type ExtendedLinkLayer,
 } from './extended-link-layer.js';
-import { readLinkAddress, readLongHeaderAddress } from './meter-address.js';
+import { walkHeaders, type Walk } from './header-walk.js';
 import {
   aflMacMatches,
   deriveMode7Keys,
@@ -23,7 +21,6 @@ import {
 import { transportError } from './transport-error.js';
 import {
   encryptedBlocksOf,
-  readTransportHeader,
   securityModeOf,
   statusFlags,
   type TransportHeader,
@@ -34,21 +31,8 @@ export interface OpenFrameOptions extends FrameFormatOptions {
   key?: Uint8Array | null;
 }
 
-/**
- * The bytes the walk reads. They change once: when the ELL decrypts, the walk
- * goes on in the plaintext, which starts at the PayloadCRC.
- */
-interface Walk {
-  bytes: Uint8Array;
-  pos: number;
-  /** End of the bytes received (receivers may append some). */
-  end: number;
-  /** End of the frame as its L field says; <= end. */
-  declaredEnd: number;
-}
-
 /** How many encrypted layers we opened and checked, and how many we had to take as they came. */
-interface Tally {
+export interface Tally {
   security: SecurityInfo;
   checked: number;
   unchecked: number;
@@ -69,7 +53,7 @@ function readU16(bytes: Uint8Array, at: number): number {
  * End at which the PayloadCRC at `crcOffset` matches: the end of the bytes, or
  * the end L declares when a receiver appended bytes; -1 when neither matches.
  */
-function payloadCrcEnd(
+export function payloadCrcEnd(
   bytes: Uint8Array,
   crcOffset: number,
   end: number,
@@ -80,7 +64,7 @@ function payloadCrcEnd(
   return -1;
 }
 
-function openExtendedLinkLayer(
+export function openExtendedLinkLayer(
   walk: Walk,
   ell: ExtendedLinkLayer,
   link: Uint8Array,
@@ -361,34 +345,6 @@ const UNSUPPORTED_MODES = new Set([2, 3, 8, 9, 10, 13]);
  */
 export function openFrame(frame: Uint8Array, options: OpenFrameOptions = {}): OpenedFrame {
   const key = options.key ?? null;
-  let medium: OpenedFrame['medium'];
-  let control: number;
-  /** The wireless link layer's bytes (M A at 2..10), or null for wired frames. */
-  let linkBytes: Uint8Array | null;
-  let primaryAddress = 0;
-  let walk: Walk;
-
-  if (isWiredLongFrame(frame)) {
-    const wired = readWiredLongFrame(frame);
-    medium = 'wired';
-    control = wired.control;
-    primaryAddress = wired.address;
-    linkBytes = null;
-    walk = { bytes: frame, pos: wired.ciOffset, end: wired.end, declaredEnd: wired.end };
-  } else {
-    const unwrapped = unwrapFrame(frame, options);
-    const bytes = unwrapped.bytes;
-    medium = 'wireless';
-    control = bytes[1]!;
-    linkBytes = bytes;
-    walk = {
-      bytes,
-      pos: 10,
-      end: bytes.length,
-      declaredEnd: Math.min(unwrapped.declaredLength, bytes.length),
-    };
-  }
-
   const security: SecurityInfo = {
     mode: 0,
     ellEncrypted: false,
@@ -397,51 +353,19 @@ export function openFrame(frame: Uint8Array, options: OpenFrameOptions = {}): Op
     alreadyDecrypted: false,
   };
   const tally: Tally = { security, checked: 0, unchecked: 0 };
-  const ciChain: number[] = [];
-  let ell: ExtendedLinkLayer | null = null;
-  let afl: AuthenticationLayer | null = null;
-
-  // ELL and AFL, each at most once and in this order, then the CI of the payload.
-  for (;;) {
-    if (walk.pos >= walk.end) {
-      throw transportError('FRAME_TOO_SHORT', `no CI field at offset ${walk.pos}`, walk.pos);
-    }
-    const ci = walk.bytes[walk.pos]!;
-    ciChain.push(ci);
-    if (isEllCi(ci)) {
-      if (linkBytes === null || ciChain.length > 1) {
-        throw transportError(
-          'UNSUPPORTED_CI',
-          `ELL CI ${ci.toString(16)} where none may stand`,
-          walk.pos,
-        );
-      }
-      ell = readExtendedLinkLayer(walk.bytes, walk.pos, walk.end);
-      if (ell.sessionOffset < 0) walk.pos = ell.payloadOffset;
-      else walk = openExtendedLinkLayer(walk, ell, linkBytes, key, tally);
-      continue;
-    }
-    if (ci === CI_AFL) {
-      if (afl !== null) throw transportError('UNSUPPORTED_CI', 'a second AFL', walk.pos);
-      afl = readAuthenticationLayer(walk.bytes, walk.pos, walk.end);
-      walk.pos = afl.end;
-      continue;
-    }
-    break;
-  }
-
+  const head = walkHeaders(frame, options, (walk, ell, link) =>
+    openExtendedLinkLayer(walk, ell, link, key, tally),
+  );
+  const { walk, afl, tpl } = head;
   const { bytes, pos, end } = walk;
-  const payloadCi = bytes[pos]!;
-  let tpl: TransportHeader | null = null;
+  const payloadCi = head.payloadCi;
   let payload: Uint8Array;
-  let meter: MeterAddress | null = null;
   let compact: OpenedFrame['compact'];
 
-  if (isManufacturerSpecificCi(payloadCi)) {
+  if (tpl === null) {
+    // A manufacturer-specific CI: the layout after it is the driver's to read.
     payload = bytes.subarray(pos + 1, end);
   } else {
-    tpl = readTransportHeader(bytes, pos, end);
-    if (tpl.addressOffset >= 0) meter = readLongHeaderAddress(bytes, tpl.addressOffset);
     payload = bytes.subarray(tpl.payloadOffset, end);
     let tplEncrypted = false;
     if (tpl.configuration !== null) {
@@ -455,12 +379,12 @@ export function openFrame(frame: Uint8Array, options: OpenFrameOptions = {}): Op
           walk,
           tpl,
           blocks,
-          meterAddressBytes(bytes, tpl, linkBytes),
+          meterAddressBytes(bytes, tpl, head.linkBytes),
           key,
           tally,
         );
       } else if (mode === 7) {
-        const address = meterAddressBytes(bytes, tpl, linkBytes);
+        const address = meterAddressBytes(bytes, tpl, head.linkBytes);
         payload = openMode7(walk, tpl, pos, blocks, afl, address, key, tally);
       } else if (mode !== 0) {
         if (startsWithFillers(bytes, tpl.payloadOffset, end) && blocks > 0) {
@@ -495,31 +419,13 @@ export function openFrame(frame: Uint8Array, options: OpenFrameOptions = {}): Op
   if (afl !== null && afl.messageCounter !== null) security.messageCounter = afl.messageCounter;
   security.verified = tally.checked > 0 && tally.unchecked === 0;
 
-  let link: MeterAddress;
-  if (linkBytes !== null) {
-    link = readLinkAddress(linkBytes, 2);
-  } else {
-    // Wired M-Bus has no M or A in its link layer: the primary address stands in for the id.
-    link = {
-      manufacturer: meter?.manufacturer ?? '',
-      id: String(primaryAddress),
-      version: meter?.version ?? 0,
-      deviceType: meter?.deviceType ?? 0,
-    };
-  }
-
   const opened: OpenedFrame = {
-    medium,
-    control,
-    link,
-    meter: meter ?? {
-      manufacturer: link.manufacturer,
-      id: link.id,
-      version: link.version,
-      deviceType: link.deviceType,
-    },
-    ciChain,
-    accessNumber: tpl?.accessNumber ?? ell?.accessNumber ?? null,
+    medium: head.medium,
+    control: head.control,
+    link: head.link,
+    meter: head.meter,
+    ciChain: head.ciChain,
+    accessNumber: head.accessNumber,
     status: tpl !== null && tpl.status !== null ? statusFlags(tpl.status) : null,
     configuration: tpl?.configuration ?? null,
     security,
