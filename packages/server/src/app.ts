@@ -8,7 +8,7 @@ import { DomainError } from './domain/errors.js';
 import type { StorageHealth } from './domain/ports.js';
 import { createMemoryAuth, type AppAuth } from './auth/app-auth.js';
 import { apiKeyId } from './auth/api-keys.js';
-import type { KeyRing } from './auth/signing-keys.js';
+import type { SessionDeps } from './auth/sessions.js';
 import authPlugin from './http/plugins/auth.js';
 import corsPlugin from './http/plugins/cors.js';
 import errorsPlugin from './http/plugins/errors.js';
@@ -23,6 +23,8 @@ import meterRoutes from './http/routes/meters.js';
 import organisationRoutes from './http/routes/organisations.js';
 import partnerRoutes from './http/routes/partners.js';
 import propertyRoutes from './http/routes/properties.js';
+import supportAccessRoutes from './http/routes/support-access.js';
+import propertyTransferRoutes from './http/routes/property-transfers.js';
 import tenancyRoutes from './http/routes/tenancies.js';
 import unitRoutes from './http/routes/units.js';
 import userRoutes from './http/routes/users.js';
@@ -34,11 +36,14 @@ import { metersSchemas } from './http/schemas/meters.js';
 import { organisationSchemas } from './http/schemas/organisations.js';
 import { partnerSchemas } from './http/schemas/partners.js';
 import { propertiesSchemas } from './http/schemas/properties.js';
+import { supportAccessSchemas } from './http/schemas/support-access.js';
+import { propertyTransferSchemas } from './http/schemas/property-transfers.js';
 import { tenanciesSchemas } from './http/schemas/tenancies.js';
 import { unitsSchemas } from './http/schemas/units.js';
 import { userSchemas } from './http/schemas/users.js';
 import type { ApiKeyStore } from './auth/api-keys.js';
 import type { AuditLog } from './domain/audit.js';
+import type { SupportGrantStore } from './domain/support-access.js';
 import type {
   MeterStore,
   OrganisationStore,
@@ -71,6 +76,15 @@ import swaggerPlugin from './http/plugins/swagger.js';
 import healthRoutes from './http/routes/health.js';
 import ruleIngestRoutes, { type RuleIngest } from './http/routes/iot-rule-ingest.js';
 import { ErrorRef, ErrorResponse } from './http/schemas/common.js';
+import consumptionRoutes from './http/routes/consumption.js';
+import ingestMonitoringRoutes from './http/routes/ingest-monitoring.js';
+import liveRoutes from './http/routes/live.js';
+import meterReadingRoutes from './http/routes/meter-readings.js';
+import { consumptionSchemas } from './http/schemas/consumption.js';
+import { ingestSchemas } from './http/schemas/ingest.js';
+import type { IngestStore } from './ingest/ingest-store.js';
+import type { LiveHub } from './ingest/live-hub.js';
+import { DEFAULT_MINIMUM_AGGREGATION_UNITS } from './domain/tenancy/property.js';
 import { Health } from './http/schemas/health.js';
 import { VERSION } from './version.js';
 
@@ -98,6 +112,10 @@ export interface AppDeps {
   rateLimitPerMinute?: number;
   /** Authentication; without it, an in-memory set with no users (tests, the OpenAPI document). */
   auth?: AppAuth;
+  /** What the ingest stored, and its live feed; without it, those routes answer SERVICE_UNAVAILABLE. */
+  ingest?: { store: IngestStore; hub: LiveHub };
+  /** The fewest units a landlord's consumption total may combine; 3 (the least) when absent. */
+  minAggregationUnits?: number;
 }
 
 export interface CoreServices {
@@ -113,6 +131,8 @@ export interface CoreServices {
   };
   /** The same store the authenticator verifies against, so a revocation holds at once. */
   apiKeys: ApiKeyStore;
+  /** The same store the authenticator reads support access from, for the same reason. */
+  supportGrants: SupportGrantStore;
   meterKeys: MeterKeyStore;
   vault: KeyVault;
 }
@@ -121,7 +141,7 @@ export interface CoreServices {
 async function registerCoreRoutes(
   app: FastifyInstance,
   given: CoreServices | undefined,
-  tokens: { ring: KeyRing; issuer: string },
+  sessions: SessionDeps,
 ) {
   for (const schema of [
     ...embedTokenSchemas,
@@ -132,16 +152,19 @@ async function registerCoreRoutes(
     ...apiKeySchemas,
     ...auditSchemas,
     ...propertiesSchemas,
+    ...propertyTransferSchemas,
     ...unitsSchemas,
     ...tenanciesSchemas,
     ...metersSchemas,
     ...meterKeysSchemas,
+    ...supportAccessSchemas,
   ]) {
     app.addSchema(schema);
   }
   const core = given ?? {
     stores: unavailable<CoreServices['stores']>('storage'),
     apiKeys: unavailable<ApiKeyStore>('storage'),
+    supportGrants: unavailable<SupportGrantStore>('storage'),
     meterKeys: unavailable<MeterKeyStore>('storage'),
     vault: unavailable<KeyVault>('the key vault'),
   };
@@ -155,12 +178,19 @@ async function registerCoreRoutes(
   };
   await app.register(partnerRoutes, { partners: stores.partners });
   await app.register(organisationRoutes, { organisations: stores.organisations });
-  await app.register(userRoutes, { ...grantTargets, users: stores.users });
+  // The sessions the app signs in with: a password or grant change ends them.
+  await app.register(userRoutes, { ...grantTargets, users: stores.users, sessions });
   await app.register(apiKeyRoutes, { ...grantTargets, apiKeys: core.apiKeys, audit: stores.audit });
   await app.register(auditRoutes, { audit: stores.audit, organisations: stores.organisations });
   await app.register(propertyRoutes, {
     properties: stores.properties,
     organisations: stores.organisations,
+  });
+  await app.register(propertyTransferRoutes, {
+    properties: stores.properties,
+    units: stores.units,
+    meters: stores.meters,
+    audit: stores.audit,
   });
   await app.register(unitRoutes, { properties: stores.properties, units: stores.units });
   await app.register(tenancyRoutes, {
@@ -175,9 +205,15 @@ async function registerCoreRoutes(
     meters: stores.meters,
     meterKeys: core.meterKeys,
   });
+  await app.register(supportAccessRoutes, {
+    supportGrants: core.supportGrants,
+    organisations: stores.organisations,
+    users: stores.users,
+    audit: stores.audit,
+  });
   await app.register(embedTokenRoutes, {
-    ring: tokens.ring,
-    issuer: tokens.issuer,
+    ring: sessions.ring,
+    issuer: sessions.issuer,
     partners: stores.partners,
     properties: stores.properties,
     units: stores.units,
@@ -200,6 +236,34 @@ function unavailable<T extends object>(what: string): T {
     get: () => async () => {
       throw new DomainError('SERVICE_UNAVAILABLE', `${what} is not configured`);
     },
+  });
+}
+
+/** Readings, consumption and the ingest's monitoring, over the core's stores and the ingest's. */
+async function registerIngestRoutes(
+  app: FastifyInstance,
+  deps: Pick<AppDeps, 'core' | 'ingest' | 'gateways' | 'minAggregationUnits'>,
+) {
+  for (const schema of [...ingestSchemas, ...consumptionSchemas]) app.addSchema(schema);
+  const stores = deps.core?.stores ?? unavailable<CoreServices['stores']>('storage');
+  const store = deps.ingest?.store ?? unavailable<IngestStore>('the ingest');
+  const hub: Pick<LiveHub, 'subscribe'> = deps.ingest?.hub ?? {
+    subscribe: () => {
+      throw new DomainError('SERVICE_UNAVAILABLE', 'the ingest is not configured');
+    },
+  };
+  const tree = { properties: stores.properties, units: stores.units, tenancies: stores.tenancies };
+  await app.register(consumptionRoutes, {
+    ...tree,
+    ingest: store,
+    minAggregationUnits: deps.minAggregationUnits ?? DEFAULT_MINIMUM_AGGREGATION_UNITS,
+  });
+  await app.register(meterReadingRoutes, { ...tree, meters: stores.meters, ingest: store });
+  await app.register(liveRoutes, { ...tree, meters: stores.meters, hub });
+  await app.register(ingestMonitoringRoutes, {
+    iot: (deps.gateways ?? unavailableGateways()).iot,
+    organisations: stores.organisations,
+    ingest: store,
   });
 }
 
@@ -286,14 +350,21 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   await app.register(corsPlugin, { allowedOrigins: deps.corsOrigins ?? (async () => new Set()) });
   // Before any route: its onRoute hook checks each route's access rule.
-  await app.register(authPlugin, { authenticator: auth.authenticator });
+  await app.register(authPlugin, {
+    authenticator: auth.authenticator,
+    // Where requests served through support access are recorded.
+    ...(deps.core === undefined ? {} : { audit: deps.core.stores.audit }),
+  });
 
   app.get('/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/docs'));
   await app.register(healthRoutes, { storage: deps.storage, version });
   await app.register(authRoutes, { sessions: auth.sessions, partnerForHost: auth.partnerForHost });
   await app.register(gatewayRoutes, deps.gateways ?? unavailableGateways());
 
-  if (deps.coreRoutes !== false) await registerCoreRoutes(app, deps.core, auth.sessions);
+  if (deps.coreRoutes !== false) {
+    await registerCoreRoutes(app, deps.core, auth.sessions);
+    await registerIngestRoutes(app, deps);
+  }
 
   // Registered without a CA too, so that the OpenAPI document is the same wherever it is emitted.
   const caCertificatePem = deps.caCertificatePem;

@@ -15,7 +15,16 @@ describe('parseConfig', () => {
       iot: 'local',
       simulateMeters: 0,
       demo: false,
+      minAggregationUnits: 3,
     });
+  });
+
+  it('takes a higher aggregation minimum for landlords, never a lower one', () => {
+    expect(parseConfig(['--min-aggregation-units', '5'], {}).minAggregationUnits).toBe(5);
+    expect(parseConfig([], { ZW_MIN_AGGREGATION_UNITS: '4' }).minAggregationUnits).toBe(4);
+    expect(() => parseConfig([], { ZW_MIN_AGGREGATION_UNITS: '2' })).toThrow(
+      /ZW_MIN_AGGREGATION_UNITS: must be >= 3/,
+    );
   });
 
   it('insists on the ingest token with --iot aws, and on a long one', () => {

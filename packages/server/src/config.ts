@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { Type, type Static } from 'typebox';
 import { Value } from 'typebox/value';
+import { DEFAULT_MINIMUM_AGGREGATION_UNITS } from './domain/tenancy/property.js';
 
 /**
  * The server's whole configuration, parsed once at start and passed down.
@@ -43,6 +44,15 @@ export const ConfigSchema = Type.Object(
     ),
     /** Requests per minute and API key (or IP) before 429. */
     rateLimitPerMinute: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+    /**
+     * The fewest units a landlord's consumption total may combine, for every
+     * property; a property's own minimum may raise it, never lower it.
+     */
+    minAggregationUnits: Type.Integer({
+      minimum: DEFAULT_MINIMUM_AGGREGATION_UNITS,
+      maximum: 1000,
+      default: DEFAULT_MINIMUM_AGGREGATION_UNITS,
+    }),
     /** Seed the demo (two partners, users, a property with units and meters) and print its logins. */
     demo: Type.Boolean({ default: false }),
     /** Meters of the simulated gateway the local emulator runs (the lab's gateway); 0: none. */
@@ -150,6 +160,12 @@ export const SETTINGS: readonly Setting[] = [
     flag: 'rate-limit',
     env: 'ZW_RATE_LIMIT',
     description: 'requests per minute per API key or IP (default 600)',
+  },
+  {
+    key: 'minAggregationUnits',
+    flag: 'min-aggregation-units',
+    env: 'ZW_MIN_AGGREGATION_UNITS',
+    description: `fewest units in a landlord's consumption total (default and least ${DEFAULT_MINIMUM_AGGREGATION_UNITS})`,
   },
   {
     key: 'demo',

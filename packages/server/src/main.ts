@@ -17,6 +17,10 @@ import {
 } from './iot/local/pki/index.js';
 import { createShadowService } from './iot/local/shadow/index.js';
 import { createContractGate } from './ingest/contract-gate.js';
+import type { IngestStore } from './ingest/ingest-store.js';
+import { LiveHub } from './ingest/live-hub.js';
+import { createPlatformIngest } from './ingest/platform-ingest.js';
+import type { GatewayOwner, IngestPipeline } from './ingest/pipeline.js';
 import { createFleet } from '@zaehlwerk/firmware-contract/simulator';
 import { prepareLab, type LabCredentials } from './demo/lab-credentials.js';
 import { seedDemo, type DemoCredentials } from './demo/seed.js';
@@ -25,6 +29,7 @@ import { AwsIotCore, createAwsIotClients, type AwsIotClients } from './iot/aws/i
 import { provisioningTemplateName } from './iot/aws/provisioning-template.js';
 import { createPlatformServices, type PlatformServices } from './platform-services.js';
 import { createDynamoClients, type DynamoClients } from './store/dynamodb-client.js';
+import { createDynamoIngestStore } from './store/dynamodb-ingest-store.js';
 import { createDynamoIotRegistry } from './store/dynamodb-iot-registry.js';
 import { createDynamoShadowStore } from './store/dynamodb-shadow-store.js';
 import { startEmbeddedDynamo, type EmbeddedDynamo } from './store/embedded-dynamodb.js';
@@ -65,6 +70,8 @@ export interface Platform {
   demo: DemoCredentials | null;
   /** The lab's gateway, simulated in this process with `--simulate-meters N`; null otherwise. */
   simulatedGateway: SimulatedGateway | null;
+  /** The telegram ingest: batches that keep the contract become readings here. */
+  ingest: { pipeline: IngestPipeline; store: IngestStore; hub: LiveHub };
   /** Stops the broker, then serving, then the DynamoDB client and the embedded DynamoDB. Idempotent. */
   close(): Promise<void>;
 }
@@ -77,6 +84,10 @@ const LAB_THING_NAMES = Array.from(
   { length: 9 },
   (_, i) => `sim-gw-${String(i + 1).padStart(4, '0')}`,
 );
+
+/** The lab gateway's meters each transmit this often, and the gateway uploads this often. */
+const SIMULATED_METER_INTERVAL_S = 20;
+const SIMULATED_UPLOAD_INTERVAL_S = 5;
 
 /** Wildcard addresses mean "every interface": no client connects to them by that name. */
 const WILDCARD_HOSTS = new Set(['0.0.0.0', '::']);
@@ -128,6 +139,8 @@ export async function startPlatform(config: Config): Promise<Platform> {
   let lab: LabCredentials | null = null;
   let services: PlatformServices;
   let demo: DemoCredentials | null = null;
+  let ingest: Platform['ingest'] | undefined;
+  let gatewayOwner: (thingName: string) => Promise<GatewayOwner | null>;
   // Stable across restarts and instances, unlike the listening address.
   const issuer = config.publicUrl ?? `urn:zaehlwerk:${config.table}`;
   try {
@@ -146,6 +159,8 @@ export async function startPlatform(config: Config): Promise<Platform> {
         : { kmsPreviousKeyIds: config.kmsPreviousKeyIds.split(',') }),
     });
     const { stores } = services;
+    const hub = new LiveHub();
+    const ingestStore = createDynamoIngestStore({ doc: dynamo.doc, tableName: config.table });
     if (config.demo) {
       // The demo's meters are the simulated gateway's (the same seed), so its frames decrypt.
       demo = await seedDemo({
@@ -162,6 +177,9 @@ export async function startPlatform(config: Config): Promise<Platform> {
       auth: services.auth,
       core: services,
       corsOrigins: services.corsOrigins,
+      // The read routes use the store the pipeline writes, and its live feed.
+      ingest: { store: ingestStore, hub },
+      minAggregationUnits: config.minAggregationUnits,
       ...(config.rateLimitPerMinute === undefined
         ? {}
         : { rateLimitPerMinute: config.rateLimitPerMinute }),
@@ -176,6 +194,7 @@ export async function startPlatform(config: Config): Promise<Platform> {
       });
       const aws = new AwsIotCore(awsClients);
       iot = aws;
+      gatewayOwner = (thingName) => aws.gatewayOwner(thingName);
       app = await buildApp({
         ...common,
         gateways: { iot: aws, organisations: stores.organisations, audit: stores.audit },
@@ -197,6 +216,12 @@ export async function startPlatform(config: Config): Promise<Platform> {
       }
       const captureFile = capture;
       const registry = createDynamoIotRegistry({ doc: dynamo.doc, tableName: config.table });
+      gatewayOwner = async (thingName) => {
+        const thing = await registry.getThing(thingName);
+        return thing === null
+          ? null
+          : { partnerId: thing.partnerId, organisationId: thing.organisationId };
+      };
       const started = await startLocalIotCore({
         registry,
         ca,
@@ -269,13 +294,31 @@ export async function startPlatform(config: Config): Promise<Platform> {
           : { claimTemplateName: provisioningTemplateName(demo.ids.demoPartnerId) }),
       });
     }
-    // Until readings are stored (the ingest pipeline), batches that keep the contract are
-    // acknowledged here and those that break it are answered on the gateway's errors topic.
+    // Batches that break the contract are answered on the gateway's errors topic; the rest
+    // become readings, and the PUBACK (or the rule's 200) waits until they are stored.
     const port = iot;
+    const appLog = app.log;
+    ingest = {
+      ...createPlatformIngest({
+        doc: dynamo.doc,
+        tableName: config.table,
+        store: ingestStore,
+        stores,
+        meterKeys: services.meterKeys,
+        vault: services.vault,
+        gatewayOwner,
+        log: appLog,
+        onReadings: (readings) => hub.publish(readings),
+      }),
+      hub,
+    };
+    const pipeline = ingest.pipeline;
     const gate = createContractGate({
       publish: (topic, payload) => port.publish(topic, payload),
-      onBatch: async () => undefined,
-      log: app.log,
+      onBatch: async (batch, delivery) => {
+        await pipeline.handle(batch, delivery);
+      },
+      log: appLog,
     });
     iot.onTelegramBatch(gate.handle);
     await app.listen({ host: config.host, port: config.port });
@@ -285,6 +328,9 @@ export async function startPlatform(config: Config): Promise<Platform> {
         lab,
         mqttUrl: local.mqttUrl,
         meters: config.simulateMeters,
+        // Faster than real meters, so that whoever runs `npm start` sees readings within a minute.
+        meterIntervalS: SIMULATED_METER_INTERVAL_S,
+        uploadIntervalS: SIMULATED_UPLOAD_INTERVAL_S,
         log: (message) => log.info(message),
       });
     }
@@ -308,6 +354,8 @@ export async function startPlatform(config: Config): Promise<Platform> {
     lab,
     demo,
     simulatedGateway,
+    // Assigned in the try block above, which throws rather than leave it unset.
+    ingest: ingest!,
     close: () => (closing ??= stop()),
   };
 }

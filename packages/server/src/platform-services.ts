@@ -4,6 +4,7 @@ import type { ApiKeyStore } from './auth/api-keys.js';
 import { createAuthenticator } from './auth/authenticator.js';
 import type { LoginUser, UserDirectory } from './auth/sessions.js';
 import { openKeyRing } from './auth/signing-keys.js';
+import type { SupportGrantStore } from './domain/support-access.js';
 import { everyItem } from './domain/tenancy/every-item.js';
 import type { User } from './domain/tenancy/user.js';
 import {
@@ -15,7 +16,9 @@ import {
 import { createDynamoApiKeyStore } from './store/dynamodb-api-key-store.js';
 import { createDynamoMeterKeyStore, type MeterKeyStore } from './store/dynamodb-meter-key-store.js';
 import { createDynamoRefreshTokenStore } from './store/dynamodb-refresh-token-store.js';
+import { createDynamoSessionFenceStore } from './store/dynamodb-session-fence-store.js';
 import { createDynamoSigningKeyStore } from './store/dynamodb-signing-key-store.js';
+import { createDynamoSupportGrantStore } from './store/dynamodb-support-grant-store.js';
 import {
   createDynamoTenancyStores,
   type DynamoTenancyStores,
@@ -24,6 +27,7 @@ import {
 export interface PlatformServices {
   stores: DynamoTenancyStores;
   apiKeys: ApiKeyStore;
+  supportGrants: SupportGrantStore;
   meterKeys: MeterKeyStore;
   vault: KeyVault;
   auth: AppAuth;
@@ -75,8 +79,9 @@ export function userDirectory(users: DynamoTenancyStores['users']): UserDirector
 
 /**
  * The platform's stores and security services over one DynamoDB table: the
- * tenancy stores with their audit log, API keys, the token signing ring,
- * sessions, and the meter key vault (local master key file, or AWS KMS).
+ * tenancy stores with their audit log, API keys, support access, the token
+ * signing ring, sessions with their fences, and the meter key vault (local
+ * master key file, or AWS KMS).
  */
 export async function createPlatformServices(
   options: PlatformServicesOptions,
@@ -84,6 +89,9 @@ export async function createPlatformServices(
   const { doc, tableName, issuer } = options;
   const stores = createDynamoTenancyStores({ doc, tableName });
   const apiKeys = createDynamoApiKeyStore({ doc, tableName });
+  const supportGrants = createDynamoSupportGrantStore({ doc, tableName });
+  // One store read by the authenticator and raised by the user routes (sessions).
+  const fences = createDynamoSessionFenceStore({ doc, tableName });
   const ring = await openKeyRing(createDynamoSigningKeyStore({ doc, tableName }));
   const masterKey =
     options.kmsKeyId === undefined
@@ -94,12 +102,13 @@ export async function createPlatformServices(
           clientConfig: { region: options.region },
         });
   const auth: AppAuth = {
-    authenticator: createAuthenticator({ ring, issuer, apiKeys }),
+    authenticator: createAuthenticator({ ring, issuer, apiKeys, fences, supportGrants }),
     sessions: {
       ring,
       issuer,
       users: userDirectory(stores.users),
       refreshTokens: createDynamoRefreshTokenStore({ doc, tableName }),
+      fences,
     },
     async partnerForHost(host) {
       const partner = await stores.partners.findByCustomDomain(host.replace(/:\d+$/, ''));
@@ -116,6 +125,7 @@ export async function createPlatformServices(
   return {
     stores,
     apiKeys,
+    supportGrants,
     meterKeys: createDynamoMeterKeyStore({ doc, tableName }),
     vault: createKeyVault({ masterKey }),
     auth,

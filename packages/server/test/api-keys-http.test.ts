@@ -333,7 +333,7 @@ describe('API keys over HTTP', () => {
     expect(rules.map((r) => `${r.method} ${r.url} ${JSON.stringify(r.access)}`).sort()).toEqual([
       'GET /v1/api-keys {"roles":["partner-admin","operator"]}',
       'GET /v1/api-keys/:keyId {"roles":["partner-admin","operator"]}',
-      'POST /v1/api-keys {"roles":["partner-admin","operator"],"apiKeys":false}',
+      'POST /v1/api-keys {"roles":["partner-admin","operator"],"apiKeys":false,"support":"none"}',
       'POST /v1/api-keys/:keyId/revoke {"roles":["partner-admin","operator"]}',
     ]);
   });

@@ -51,7 +51,7 @@ describe('the audit log over HTTP', () => {
           return payload;
         });
         await app.register(organisationRoutes, stores);
-        await app.register(userRoutes, stores);
+        await app.register(userRoutes, { ...stores, sessions: services.sessions });
         await app.register(apiKeyRoutes, { ...stores, apiKeys: services.apiKeys });
         await app.register(auditRoutes, stores);
       },

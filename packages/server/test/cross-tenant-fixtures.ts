@@ -8,11 +8,14 @@ import { issueEmbedToken } from '../src/auth/embed-tokens.js';
 import type { Role, RoleGrant } from '../src/auth/principal.js';
 import { seedDemo, type DemoPartnerCredentials } from '../src/demo/seed.js';
 import type { Actor } from '../src/domain/audit.js';
+import { newSupportGrant } from '../src/domain/support-access.js';
 import { startLocalIotCore } from '../src/iot/local/local-iot-core.js';
 import { loadOrCreateCertificateAuthority } from '../src/iot/local/pki/index.js';
 import { makeGatewayCsr } from '../src/iot/local/pki/pki-test-kit.js';
 import { createPlatformServices, type PlatformServices } from '../src/platform-services.js';
 import { createDynamoIotRegistry } from '../src/store/dynamodb-iot-registry.js';
+import { createDynamoIngestStore } from '../src/store/dynamodb-ingest-store.js';
+import { LiveHub } from '../src/ingest/live-hub.js';
 
 /**
  * The world of the cross-tenant matrix (cross-tenant-matrix.test.ts): the
@@ -54,6 +57,12 @@ export interface World {
   certificateId: string;
   /** Cursors of each partner's first page of one item (a second page exists). */
   cursors: { users: string; organisations: string };
+  /** A support engineer's account: a user without grants, made for the matrix. */
+  supportUserId: string;
+  /** That user's support access to the operator organisation. */
+  supportAccessId: string;
+  /** Days inside the first unit's tenancy with consumption of three units (reading routes). */
+  days: { from: string; to: string };
 }
 
 /**
@@ -74,6 +83,9 @@ export const NOWHERE: World = {
   thingName: 'nowhere-matrix-gw',
   certificateId: '0'.repeat(64),
   cursors: { users: 'bm93aGVyZQ', organisations: 'bm93aGVyZQ' },
+  supportUserId: 'usr_nowhere000000002',
+  supportAccessId: 'sup_nowhere000000001',
+  days: { from: '2025-02-01', to: '2025-02-28' },
 };
 
 /** What a fixture adds to the route's method and URL. */
@@ -128,6 +140,12 @@ export interface Fixture {
    * partner by design (authorize.ts); the matrix only records it.
    */
   platformAdmin?: readonly number[];
+  /**
+   * Statuses of the positive control for particular callers, where they
+   * differ from `control` (a landlord refused one unit's values), and for
+   * the embed tokens of routes that admit widgets (required there).
+   */
+  controlFor?: Partial<Record<PartnerRole | EmbedCredential, readonly number[]>>;
 }
 
 function csrFor(thingName: string) {
@@ -142,6 +160,7 @@ const address = (n: number) => ({
 });
 const heatingSystem = { kind: 'central', fuel: 'natural-gas-h', warmWaterCentral: true };
 const meterNumber = (n: number) => String(70_000_000 + n);
+const tomorrow = () => new Date(Date.now() + 24 * 3600 * 1000).toISOString();
 const METER_KEY = '00112233445566778899AABBCCDDEEFF';
 
 /**
@@ -478,7 +497,8 @@ export const FIXTURES: Readonly<Record<string, Fixture | readonly Fixture[]>> = 
     {
       variant: "own property handed to the other partner's operator",
       target: 'resource',
-      // The current version: the store reads it before it checks the new operator.
+      // The current version, so the change itself is judged: a patch never changes the
+      // operator (that is a transfer), whoever it names.
       build: async ({ target, own, services }) => ({
         params: { propertyId: own.propertyId },
         body: {
@@ -486,6 +506,7 @@ export const FIXTURES: Readonly<Record<string, Fixture | readonly Fixture[]>> = 
           organisationId: target.operatorOrganisationId,
         },
       }),
+      denied: [400],
       control: false,
     },
     {
@@ -496,6 +517,33 @@ export const FIXTURES: Readonly<Record<string, Fixture | readonly Fixture[]>> = 
         body: {
           version: await versionOf(services.stores.properties.get(own.partnerId, own.propertyId)),
           managerOrganisationId: target.managerOrganisationId,
+        },
+      }),
+      control: false,
+    },
+  ],
+  'POST /v1/properties/:propertyId/transfer': [
+    {
+      target: 'resource',
+      // A stale version: the control reaches the property and the organisation, and the
+      // store refuses before anything moves.
+      build: ({ target }) => ({
+        params: { propertyId: target.propertyId },
+        body: { toOrganisationId: target.operatorOrganisationId, expectedVersion: STALE_VERSION },
+      }),
+      control: [409],
+    },
+    {
+      variant: "own property handed to the other partner's operator",
+      target: 'resource',
+      // The current version: only the target organisation stands in the way.
+      build: async ({ target, own, services }) => ({
+        params: { propertyId: own.propertyId },
+        body: {
+          toOrganisationId: target.operatorOrganisationId,
+          expectedVersion: await versionOf(
+            services.stores.properties.get(own.partnerId, own.propertyId),
+          ),
         },
       }),
       control: false,
@@ -678,12 +726,135 @@ export const FIXTURES: Readonly<Record<string, Fixture | readonly Fixture[]>> = 
     }),
     control: [200],
   },
+  // ---- support access ------------------------------------------------------------------
+  'POST /v1/organisations/:organisationId/support-access': [
+    {
+      target: 'resource',
+      build: ({ target, n }) => ({
+        params: { organisationId: target.operatorOrganisationId },
+        body: {
+          userId: target.supportUserId,
+          access: 'read',
+          reason: `Matrix ${n}`,
+          expiresAt: tomorrow(),
+        },
+      }),
+      control: [201],
+    },
+    {
+      variant: "own organisation, the other partner's user",
+      target: 'resource',
+      build: ({ target, own, n }) => ({
+        params: { organisationId: own.operatorOrganisationId },
+        body: {
+          userId: target.supportUserId,
+          access: 'operate',
+          reason: `Matrix ${n}`,
+          expiresAt: tomorrow(),
+        },
+      }),
+      control: false,
+    },
+  ],
+  'GET /v1/organisations/:organisationId/support-access': {
+    target: 'resource',
+    build: ({ target }) => ({ params: { organisationId: target.operatorOrganisationId } }),
+    control: [200],
+  },
+  'DELETE /v1/organisations/:organisationId/support-access/:supportAccessId': [
+    {
+      target: 'resource',
+      build: ({ target }) => ({
+        params: {
+          organisationId: target.operatorOrganisationId,
+          supportAccessId: target.supportAccessId,
+        },
+      }),
+      // Revokes the caller's partner's matrix grant; revoking again answers it as it is.
+      control: [200],
+    },
+    {
+      variant: "own organisation, the other partner's support access",
+      target: 'resource',
+      build: ({ target, own }) => ({
+        params: {
+          organisationId: own.operatorOrganisationId,
+          supportAccessId: target.supportAccessId,
+        },
+      }),
+      control: false,
+    },
+  ],
+
   'PUT /v1/meters/:meterId/key': {
     target: 'resource',
     // The matrix's own meter: replacing its key breaks nothing the other cases read.
     build: ({ target }) => ({ params: { meterId: target.meterId }, body: { key: METER_KEY } }),
     control: [200],
   },
+
+  // ---- readings, consumption and the ingest's monitoring -------------------------------
+  'GET /v1/units/:unitId/consumption': {
+    target: 'resource',
+    build: ({ target }) => ({ params: { unitId: target.unitId }, query: target.days }),
+    control: [200],
+    // A unit is one household: never a landlord's, nor a property widget's.
+    controlFor: { landlord: [403], 'embed-unit': [200], 'embed-property': [403] },
+  },
+  'GET /v1/properties/:propertyId/consumption': {
+    target: 'resource',
+    build: ({ target }) => ({ params: { propertyId: target.propertyId }, query: target.days }),
+    control: [200],
+    controlFor: { tenant: [403], 'embed-unit': [403], 'embed-property': [200] },
+  },
+  'GET /v1/meters/:meterId/readings': {
+    target: 'resource',
+    build: ({ target }) => ({ params: { meterId: target.meterId } }),
+    control: [200],
+    // The matrix's meter is the first unit's.
+    controlFor: { landlord: [403], 'embed-unit': [200], 'embed-property': [403] },
+  },
+  'GET /v1/meters/:meterId/receptions': {
+    target: 'resource',
+    build: ({ target }) => ({ params: { meterId: target.meterId } }),
+    control: [200],
+  },
+  'GET /v1/gateways/:thingName/health': {
+    target: 'resource',
+    build: ({ target }) => ({ params: { thingName: target.thingName } }),
+    control: [200],
+  },
+  'GET /v1/organisations/:organisationId/rejected-frames': {
+    target: 'resource',
+    build: ({ target }) => ({ params: { organisationId: target.operatorOrganisationId } }),
+    control: [200],
+  },
+  'GET /v1/organisations/:organisationId/unregistered-meters': {
+    target: 'resource',
+    build: ({ target }) => ({ params: { organisationId: target.operatorOrganisationId } }),
+    control: [200],
+  },
+  // A stream: the matrix reads its first bytes and lets go (cross-tenant-matrix.test.ts).
+  'GET /v1/live': [
+    {
+      target: 'resource',
+      build: ({ target }) => ({ query: { unitId: target.unitId } }),
+      control: [200],
+      controlFor: { landlord: [403], 'embed-unit': [200], 'embed-property': [403] },
+    },
+    {
+      variant: 'a property',
+      target: 'resource',
+      build: ({ target }) => ({ query: { propertyId: target.propertyId } }),
+      control: false,
+    },
+    {
+      variant: 'a meter',
+      target: 'resource',
+      build: ({ target }) => ({ query: { meterId: target.meterId } }),
+      control: false,
+    },
+  ],
 };
 
 function newMeterBody(unitId: string, n: number) {
@@ -721,10 +892,11 @@ export const PARTNER_ROLES: readonly PartnerRole[] = [
   'tenant',
 ];
 export type Credential = 'token' | 'api-key';
+export type EmbedCredential = 'embed-unit' | 'embed-property';
 
 export interface Caller {
   role: Role | 'embed';
-  credential: Credential | 'embed-unit' | 'embed-property';
+  credential: Credential | EmbedCredential;
   /** The principal's partner ('*' for the platform admin). */
   partnerId: string;
   headers: Record<string, string>;
@@ -766,6 +938,7 @@ export async function startMatrixWorld(table: {
   const { stores } = services;
   const ca = await loadOrCreateCertificateAuthority();
   const registry = createDynamoIotRegistry(table);
+  const ingestStore = createDynamoIngestStore(table);
   const { iot, broker } = await startLocalIotCore({ registry, ca, port: 0, host: '127.0.0.1' });
   let app: FastifyInstance | undefined;
   const close = async () => {
@@ -781,6 +954,7 @@ export async function startMatrixWorld(table: {
       caCertificatePem: ca.caCertificatePem,
       gateways: { iot, organisations: stores.organisations, audit: stores.audit },
       rateLimitPerMinute: 1_000_000,
+      ingest: { store: ingestStore, hub: new LiveHub() },
     });
     await app.ready();
 
@@ -835,6 +1009,25 @@ export async function startMatrixWorld(table: {
         organisationId: ids.operatorOrganisationId,
         csrPem: await csrFor(thingName),
       });
+      const supportUser = await stores.users.create(
+        partnerId,
+        { email: `support-${partnerId}@matrix.example`, name: `Support ${partnerId}` },
+        ACTOR,
+      );
+      const support = newSupportGrant(
+        `sup_${partnerId}matrix`,
+        partnerId,
+        {
+          organisationId: ids.operatorOrganisationId,
+          userId: supportUser.id,
+          access: 'read',
+          reason: 'Matrix',
+          expiresAt: tomorrow(),
+        },
+        ACTOR,
+        new Date(),
+      );
+      await services.supportGrants.create(support);
       const cursor = (page: { cursor: string | null }) => {
         if (page.cursor === null) throw new Error(`${partnerId} has a single page`);
         return page.cursor;
@@ -855,8 +1048,45 @@ export async function startMatrixWorld(table: {
           users: cursor(await stores.users.list(partnerId, { limit: 1 })),
           organisations: cursor(await stores.organisations.list(partnerId, { limit: 1 })),
         },
+        supportUserId: supportUser.id,
+        supportAccessId: support.id,
+        days: await consumptionOf(creds),
       };
       return result;
+    }
+
+    /**
+     * February of the first tenancy's first year, with a water meter's days in
+     * three units (enough for a landlord's total at the default minimum).
+     */
+    async function consumptionOf(creds: DemoPartnerCredentials) {
+      const { partnerId, ids } = creds;
+      const tenancy = await stores.tenancies.get(partnerId, ids.tenancyIds[0]!);
+      if (tenancy === null) throw new Error(`${partnerId} lost its first tenancy`);
+      const year = tenancy.from.slice(0, 4);
+      const days = { from: `${year}-02-01`, to: `${year}-02-28` };
+      const stored = ids.unitIds.slice(0, 3).flatMap((unitId, u) =>
+        Array.from({ length: 29 }, (_, d) => {
+          const day = `${year}-${d === 0 ? '01-31' : `02-${String(d).padStart(2, '0')}`}`;
+          return {
+            partnerId,
+            propertyId: ids.propertyId,
+            unitId,
+            meterId: `matrix-water-${u}`,
+            kind: 'water-meter' as const,
+            unit: 'm3' as const,
+            day,
+            firstAt: `${day}T06:00:00.000Z`,
+            firstValue: d,
+            lastAt: `${day}T20:00:00.000Z`,
+            lastValue: d + 0.5,
+            readings: 2,
+            version: 1,
+          };
+        }),
+      );
+      await ingestStore.write({ readings: [], receptions: [], days: stored, rejected: [] });
+      return days;
     }
 
     async function tenantOf(creds: DemoPartnerCredentials, unitId: string) {
@@ -1005,6 +1235,10 @@ async function secretsOf(
     world.apiKeyId,
     world.thingName,
     world.certificateId,
+    world.supportUserId,
+    world.supportAccessId,
+    `support-${partnerId}@matrix.example`,
+    `Support ${partnerId}`,
   ]);
   for (const login of creds.users) {
     const user = await stores.users.get(partnerId, login.userId);

@@ -64,7 +64,7 @@ describe('the platform core routes in the OpenAPI document', () => {
     };
     await app.register(partnerRoutes, stores);
     await app.register(organisationRoutes, stores);
-    await app.register(userRoutes, stores);
+    await app.register(userRoutes, { ...stores, sessions: offline });
     await app.register(apiKeyRoutes, { ...stores, apiKeys: offline });
     await app.register(auditRoutes, stores);
     await app.ready();

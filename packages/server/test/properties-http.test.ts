@@ -237,29 +237,31 @@ describe('properties over HTTP', { timeout: 30_000 }, () => {
     expect((await patch({ version: 3, minimumAggregationUnits: 1 })).statusCode).toBe(400);
   });
 
-  it('hands a property to another operator only for a caller reaching both', async () => {
+  it('refuses a change of operator by PATCH and points at the transfer', async () => {
     const target = await scratch();
-    const moveTo = async (role: RoleName, version: number) =>
+    const patch = async (role: RoleName, payload: object) =>
       app.inject({
         method: 'PATCH',
         url: `/v1/properties/${target.id}`,
         headers: await as(role),
-        payload: { version, organisationId: tree.o2.id },
+        payload,
       });
-    expect((await moveTo('operator', 1)).statusCode).toBe(403);
-    const moved = await moveTo('partner-admin', 1);
-    expect(moved.statusCode).toBe(200);
-    // The old operator no longer reaches it; the new one does.
-    const old = await app.inject({
-      url: `/v1/properties/${target.id}`,
-      headers: await as('operator'),
-    });
-    expect(old.statusCode).toBe(403);
-    const now = await app.inject({
+    // Not even for a partner admin, who reaches both operators.
+    const moved = await patch('partner-admin', { version: 1, organisationId: tree.o2.id });
+    expect(moved.statusCode).toBe(400);
+    expect(codeOf(moved)).toBe('VALIDATION_FAILED');
+    expect(moved.json<{ error: { message: string } }>().error.message).toMatch(/transfer/);
+    expect(await kit.stores.properties.get(tree.partnerId, target.id)).toEqual(target);
+    // The operator it already has, sent back with a change, is no change of operator.
+    const same = await patch('operator', { version: 1, organisationId: tree.o1.id, name: 'Eck' });
+    expect(same.statusCode).toBe(200);
+    expect(same.json()).toMatchObject({ organisationId: tree.o1.id, name: 'Eck', version: 2 });
+    // The old operator still reaches it; the other one does not.
+    const other = await app.inject({
       url: `/v1/properties/${target.id}`,
       headers: await as('other-operator'),
     });
-    expect(now.statusCode).toBe(200);
+    expect(other.statusCode).toBe(403);
   });
 
   it('deletes only a property without units, on the latest version', async () => {

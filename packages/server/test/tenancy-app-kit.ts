@@ -6,6 +6,7 @@ import { createMemoryAuth } from '../src/auth/app-auth.js';
 import { issueAccessToken } from '../src/auth/access-token.js';
 import { createApiKey, type ApiKeyStore } from '../src/auth/api-keys.js';
 import type { RoleGrant } from '../src/auth/principal.js';
+import type { SessionDeps } from '../src/auth/sessions.js';
 import {
   createMemorySigningKeyStore,
   openKeyRing,
@@ -40,6 +41,8 @@ export interface TenancyAppServices {
   /** The ring the app's tokens are signed with, and their issuer. */
   ring: KeyRing;
   issuer: string;
+  /** The sessions users sign in to (refresh tokens and fences in memory). */
+  sessions: SessionDeps;
 }
 
 export interface TenancyApp {
@@ -72,21 +75,22 @@ export async function startTenancyApp(options: TenancyAppOptions): Promise<Tenan
   const apiKeys = createDynamoApiKeyStore(options.table);
   const stores = createDynamoTenancyStores(options.table);
   const logLines: string[] = [];
+  const auth = await createMemoryAuth({
+    ring,
+    issuer: ISSUER,
+    apiKeys,
+    users: userDirectory(stores.users),
+  });
   const app = await buildApp({
     storage: { check: async () => ({ status: 'ok', table: 't', tableStatus: 'ACTIVE' }) },
     rateLimitPerMinute: 100_000,
     // The tests register the routes under test themselves, over their own doubles.
     coreRoutes: false,
     logger: { level: 'trace', stream: { write: (line: string) => void logLines.push(line) } },
-    auth: await createMemoryAuth({
-      ring,
-      issuer: ISSUER,
-      apiKeys,
-      users: userDirectory(stores.users),
-    }),
+    auth,
   });
   for (const schema of options.schemas ?? []) app.addSchema(schema);
-  await options.register(app, stores, { apiKeys, ring, issuer: ISSUER });
+  await options.register(app, stores, { apiKeys, ring, issuer: ISSUER, sessions: auth.sessions });
   await app.ready();
   return {
     app,

@@ -28,12 +28,12 @@ describe('users over HTTP', { timeout: 30_000 }, () => {
     kit = await startTenancyApp({
       table: table(),
       schemas: [...grantSchemas, ...userSchemas],
-      register: async (app, stores) => {
+      register: async (app, stores, services) => {
         app.addHook('onSend', async (_request, _reply, payload) => {
           if (typeof payload === 'string') bodies.push(payload);
           return payload;
         });
-        await app.register(userRoutes, stores);
+        await app.register(userRoutes, { ...stores, sessions: services.sessions });
       },
     });
   });
@@ -427,10 +427,16 @@ describe('users over HTTP', { timeout: 30_000 }, () => {
         newPassword: PASSWORDS[1],
       });
       expect(ok.statusCode).toBe(204);
-      expect((await signIn(partnerId, email, PASSWORDS[1]!)).statusCode).toBe(200);
+      // Every session ends with the change, the one that made it too.
+      expect((await call('GET', '/v1/me/profile', headers)).statusCode).toBe(401);
+      const again = await signIn(partnerId, email, PASSWORDS[1]!);
+      expect(again.statusCode).toBe(200);
+      const fresh = {
+        authorization: `Bearer ${again.json<{ accessToken: string }>().accessToken}`,
+      };
       expect(
         (
-          await call('PUT', '/v1/me/password', headers, {
+          await call('PUT', '/v1/me/password', fresh, {
             currentPassword: PASSWORDS[1],
             newPassword: 'short',
           })
@@ -445,7 +451,8 @@ describe('users over HTTP', { timeout: 30_000 }, () => {
       ]);
       expect((await call('GET', '/v1/me/profile', key)).statusCode).toBe(401);
       expect((await call('DELETE', `/v1/users/${user.id}?version=1`, admin)).statusCode).toBe(204);
-      expect((await call('GET', '/v1/me/profile', headers)).statusCode).toBe(404);
+      // The deletion ended the user's sessions: the token is refused before the route runs.
+      expect((await call('GET', '/v1/me/profile', headers)).statusCode).toBe(401);
     });
   });
 

@@ -303,6 +303,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/gateways/{thingName}/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A gateway's health: batches, losses, frames and what became of them
+         * @description Counted by the ingest from every batch the gateway sent: the sequence gaps (batches lost on the way), frames per hour for the last 48 hours with traffic, and how many frames became readings, duplicates or were refused. `status` is `never` until the first batch arrives.
+         */
+        get: operations["getGatewayHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/iot/ca.pem": {
         parameters: {
             query?: never;
@@ -323,6 +343,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * New readings as they are stored (Server-Sent Events)
+         * @description Name exactly one of `unitId`, `propertyId`, `meterId`. Each new reading comes as an event `reading` whose data is the reading as listMeterReadings shows it and whose `id` is `<at>#<digest>`; a comment every 15 seconds keeps the connection open. Who sees what is as for the readings: tenants (and a unit’s widgets) their unit’s meters during their current tenancy, landlords (and a property’s widgets) the building’s own meters only, operators their organisation’s. A client that does not keep up is sent an event `overflow` and the stream ends: reconnect, and read what was missed from listMeterReadings. Send the token in the Authorization header (fetch, not EventSource).
+         */
+        get: operations["streamLiveReadings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/me": {
         parameters: {
             query?: never;
@@ -332,7 +372,7 @@ export interface paths {
         };
         /**
          * Who the caller is
-         * @description The signed-in user or API key: partner, roles with their scope, locale.
+         * @description The signed-in user or API key: partner, roles with their scope, locale, and the support access organisations granted the user.
          */
         get: operations["getMe"];
         put?: never;
@@ -353,7 +393,7 @@ export interface paths {
         get?: never;
         /**
          * Change one’s own password
-         * @description Needs the current password: 401 INVALID_CREDENTIALS when it is wrong. Other sessions stay signed in. A few attempts a minute at most.
+         * @description Needs the current password: 401 INVALID_CREDENTIALS when it is wrong. Every session ends, this one too (the access token cannot tell which refresh session is the caller’s, and a password is changed when a session may be in the wrong hands): sign in again with the new password. A few attempts a minute at most.
          */
         put: operations["changeMyPassword"];
         post?: never;
@@ -429,6 +469,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/meters/{meterId}/readings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A meter's readings
+         * @description Decoded, verified telegrams by the time they were first heard, paginated. Operators and partner admins see every reading; tenants (and a unit’s widgets) the meters of their unit within their tenancy (a range wholly outside it is 403; one partly outside is cut to it); landlords (and a property’s widgets) only the building’s own meters (403 for a unit’s meter). A page may hold fewer items than the limit while `cursor` says more follow.
+         */
+        get: operations["listMeterReadings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/meters/{meterId}/receptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Which gateways heard a meter, and how well
+         * @description Every gateway’s reception of each reading (by reading time, paginated; kept 90 days), and the coverage: each gateway that recently heard the meter with its last signal strength. Operators and partner admins only.
+         */
+        get: operations["listMeterReceptions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/organisations": {
         parameters: {
             query?: never;
@@ -479,6 +559,90 @@ export interface paths {
          * @description Send the `version` last read: when the organisation changed since, nothing is changed and the answer is 409. Partner admins change any of the partner; operators their own.
          */
         patch: operations["updateOrganisation"];
+        trace?: never;
+    };
+    "/v1/organisations/{organisationId}/rejected-frames": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Frames the organisation's gateways sent that did not become readings
+         * @description Newest first, paginated, kept 30 days: malformed frames, frames without a key or that the key does not open, and replays. The frame is shown as received, still encrypted.
+         */
+        get: operations["listRejectedFrames"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/organisations/{organisationId}/support-access": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Who was let in: active support access and access that ended
+         * @description Newest first, paginated. Access that expired or was revoked stays listed for 90 days after it ended.
+         */
+        get: operations["listSupportAccess"];
+        put?: never;
+        /**
+         * Let a support user in, for a limited time
+         * @description The organisation's operators and the partner's admins let a support user of the same partner (the gateway vendor’s or the partner’s support staff, who may hold no grants of their own) act as an operator of the organisation until `expiresAt`, at most 30 days ahead: `read` on reads only, `operate` on everything an operator may do except opening access (API keys, embed tokens, support access). 404 for a user the partner does not have; 400 for a disabled one. Audited as `support-access.granted`; every request the access serves as `support-access.used`, in the organisation’s log.
+         */
+        post: operations["grantSupportAccess"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/organisations/{organisationId}/support-access/{supportAccessId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * End support access now
+         * @description By the organisation’s operators or the partner’s admins, or by the support user themselves. It holds from the next request on. Access that has ended already is answered as it is. Audited as `support-access.revoked`.
+         */
+        delete: operations["revokeSupportAccess"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/organisations/{organisationId}/unregistered-meters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Meters the organisation's gateways hear that it has not registered
+         * @description By identity, paginated; a meter drops out 30 days after it was last heard. Register one (createMeter) and give it its key, and its next frames become readings.
+         */
+        get: operations["listUnregisteredMeters"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/partners": {
@@ -573,9 +737,29 @@ export interface paths {
         head?: never;
         /**
          * Change a property
-         * @description Send the version last read; 409 when it changed meanwhile. A change of operator (`organisationId`) needs a grant reaching the new operator as well.
+         * @description Send the version last read; 409 when it changed meanwhile. The operator (`organisationId`) does not change here (400): that is a transfer, `POST /v1/properties/{propertyId}/transfer`, which moves the meters along.
          */
         patch: operations["updateProperty"];
+        trace?: never;
+    };
+    "/v1/properties/{propertyId}/consumption": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A property's consumption by day or month
+         * @description Per kind and register unit: heat in kWh, water in m³, heat cost allocators in display units and, where rating factors are known, in rated units (the comparable ones). A day’s consumption runs from the last reading of the day before to the day’s last reading; days without data are null and the next day with data carries them (`estimated`, `gapDays`). `registers` sums all dwelling units, `building` the property’s own meters. Operators and partner admins also get each unit’s total and each building meter’s part. Landlords (and a property’s widgets) get the totals only, and only when at least `minimumUnits` units have data in the period: otherwise 403 AGGREGATION_TOO_SMALL (`context`: `units`, `minimumUnits`). A register fewer units count in is `withheld`, and so is a day fewer units had data on.
+         */
+        get: operations["getPropertyConsumption"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/properties/{propertyId}/meter-keys/import": {
@@ -616,6 +800,26 @@ export interface paths {
          * @description The meter belongs to the property’s metering operator. 404 when the unit is not the property’s; 409 when an installed meter of the partner has the same identity.
          */
         post: operations["createMeter"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/properties/{propertyId}/transfer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Hand a property to another metering operator
+         * @description The property, its units and tenancies, and every meter it has had (removed ones too, so the history follows) move to `toOrganisationId`, a metering operator of the same partner; meter keys keep working. From then on the old operator’s users and API keys no longer reach any of it, the new operator’s do. One audit entry `property.transferred`, in both operators’ logs. For partner admins, and for operators whose grants reach both organisations. If the call fails halfway, the property shows the pending `transfer`: the same call again completes it; a transfer to a third organisation is refused with 409 until then. 400 when the target is no metering operator or already the operator; 404 when it is not the partner’s.
+         */
+        post: operations["transferProperty"];
         delete?: never;
         options?: never;
         head?: never;
@@ -694,6 +898,26 @@ export interface paths {
          * @description Send the version last read; 409 when it changed meanwhile.
          */
         patch: operations["updateUnit"];
+        trace?: never;
+    };
+    "/v1/units/{unitId}/consumption": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A unit's consumption by day or month
+         * @description Per kind and register unit: heat in kWh, water in m³, heat cost allocators in display units and, where rating factors are known, in rated units (the comparable ones). A day’s consumption runs from the last reading of the day before to the day’s last reading; days without data are null and the next day with data carries them (`estimated`, `gapDays`). Operators and partner admins see any period, with each meter’s part. Tenants see the days of their own tenancies only: a range partly outside is cut to them (`clipped`), one wholly outside is 403. A unit’s widget sees the unit’s current tenancy. Landlords (and a property’s widgets) are refused (403): a unit is one household; they read the property’s total.
+         */
+        get: operations["getUnitConsumption"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/units/{unitId}/meters": {
@@ -777,14 +1001,14 @@ export interface paths {
         post?: never;
         /**
          * Delete a user
-         * @description With the `version` last read (409 when stale). The user’s sessions end at their next refresh. Partner admins cannot delete themselves (403).
+         * @description With the `version` last read (409 when stale). Every session of the user ends: their access and refresh tokens are refused from the next request on. Partner admins cannot delete themselves (403).
          */
         delete: operations["deleteUser"];
         options?: never;
         head?: never;
         /**
          * Change a user's address, name, language, password, grants or status
-         * @description Send the `version` last read (409 when stale). Grants are replaced as a whole and checked as on creation. Partner admins cannot take their own admin grant away or disable themselves (403): another admin must.
+         * @description Send the `version` last read (409 when stale). Grants are replaced as a whole and checked as on creation. Partner admins cannot take their own admin grant away or disable themselves (403): another admin must. A change of password, grants or status ends every session of the user: their access tokens are refused from the next request on, their refresh tokens too; they sign in again.
          */
         patch: operations["updateUser"];
         trace?: never;
@@ -1107,6 +1331,25 @@ export interface components {
              */
             timeZone?: string;
         };
+        CreateSupportAccessRequest: {
+            /**
+             * @description `read`: the support user may read what an operator of the organisation reads (GET only). `operate`: they may also change it, as an operator.
+             * @enum {string}
+             */
+            access: "read" | "operate";
+            /**
+             * Format: date-time
+             * @description When the access ends by itself: in the future, at most 30 days ahead.
+             */
+            expiresAt: string;
+            /**
+             * @description Why support is let in (a ticket, a fault); shown in lists and the audit log.
+             * @example Ticket 4711: gateway in the boiler room offline since Monday
+             */
+            reason: string;
+            /** @description The support user: an active user of the same partner. */
+            userId: string;
+        };
         /** @description 409 when it would overlap another tenancy of the unit. */
         CreateTenancyRequest: {
             /**
@@ -1185,7 +1428,17 @@ export interface components {
                  * @description Stable, machine-readable code; never translated.
                  * @enum {string}
                  */
-                code: "VALIDATION_FAILED" | "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_CREDENTIALS" | "FORBIDDEN" | "CONFLICT" | "RATE_LIMITED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "SERVICE_UNAVAILABLE" | "INTERNAL_ERROR";
+                code: "VALIDATION_FAILED" | "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_CREDENTIALS" | "FORBIDDEN" | "AGGREGATION_TOO_SMALL" | "CONFLICT" | "RATE_LIMITED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "SERVICE_UNAVAILABLE" | "INTERNAL_ERROR";
+                /**
+                 * @description Machine-readable facts of some codes: AGGREGATION_TOO_SMALL has `units` (units with data in the period) and `minimumUnits` (how many an aggregate needs).
+                 * @example {
+                 *       "minimumUnits": 3,
+                 *       "units": 2
+                 *     }
+                 */
+                context?: {
+                    [key: string]: string | number | boolean;
+                };
                 details?: {
                     message: string;
                     /** @description JSON pointer into the request, e.g. /body/name */
@@ -1215,6 +1468,55 @@ export interface components {
             notAfter: string;
             /** @enum {string} */
             status: "ACTIVE" | "INACTIVE" | "REVOKED";
+        };
+        /** @description What the gateway’s batches tell about it, counted by the ingest. */
+        GatewayHealth: {
+            /** @description lostBatches / (batches + lostBatches); 0 without batches. */
+            batchLoss: number;
+            /** @description Batches received. */
+            batches: number;
+            firstSeenAt: string | null;
+            /** @description Frames received. */
+            frames: number;
+            /** @description The last 48 hours with traffic, oldest first. */
+            framesPerHour: {
+                /** @description Frames received in that hour. */
+                frames: number;
+                /**
+                 * @description UTC hour, `YYYY-MM-DDTHH`.
+                 * @example 2025-03-01T08
+                 */
+                hour: string;
+            }[];
+            /** @description When the broker last accepted its connection (null on AWS). */
+            lastConnectedAt: string | null;
+            lastSeenAt: string | null;
+            /** @description The highest batch sequence number received. */
+            lastSeq: number | null;
+            /** @description Sequence numbers skipped: batches that never arrived. */
+            lostBatches: number;
+            organisationId: string;
+            /** @description What became of the frames: stored (new readings), duplicate (heard before), unregistered (no meter of the organisation), malformed, undecryptable, replay. */
+            outcomes: {
+                /** @description Frames duplicate. */
+                duplicate: number;
+                /** @description Frames malformed. */
+                malformed: number;
+                /** @description Frames replay. */
+                replay: number;
+                /** @description Frames stored. */
+                stored: number;
+                /** @description Frames undecryptable. */
+                undecryptable: number;
+                /** @description Frames unregistered. */
+                unregistered: number;
+            };
+            /**
+             * @description `never`: no batch arrived yet; `silent`: none in the last hour; `reporting` otherwise.
+             * @enum {string}
+             */
+            status: "never" | "reporting" | "silent";
+            thingName: string;
         };
         GatewayList: {
             /** @description Pass it back for the next page. */
@@ -1276,6 +1578,15 @@ export interface components {
             scopes?: string[];
             /** @description User id or API key id. */
             subject: string;
+            /** @description Support access organisations granted the user, active now: each adds the operator grant on its organisation listed in `grants`. */
+            supportAccess?: {
+                /** @enum {string} */
+                access: "read" | "operate";
+                /** Format: date-time */
+                expiresAt: string;
+                organisationId: string;
+                supportAccessId: string;
+            }[];
         };
         Meter: {
             /** Format: date-time */
@@ -1641,15 +1952,286 @@ export interface components {
             organisationId: string;
             partnerId: string;
             timeZone: string;
+            /** @description A transfer to another operator that has not completed: `organisationId` is already the new operator, some meters may still be the old one's. `POST …/transfer` with the same `toOrganisationId` completes it; a transfer elsewhere is refused (409) until then. */
+            transfer?: {
+                fromOrganisationId: string;
+                /**
+                 * Format: date-time
+                 * @description When the operator changed.
+                 */
+                startedAt: string;
+                toOrganisationId: string;
+            };
             /** Format: date-time */
             updatedAt: string;
             /** @description 1 when created, +1 on every change. */
             version: number;
         };
+        /** @description A property’s consumption: its dwelling units together, and its own meters. */
+        PropertyConsumption: {
+            /** @description The building’s own meters (no unit: the central heat meter, the main water meter). */
+            building: {
+                /** @enum {string} */
+                kind: "heat-cost-allocator" | "heat-meter" | "water-meter" | "warm-water-meter";
+                /** @description Operators and partner admins only. */
+                meters?: {
+                    meterId: string;
+                    series: {
+                        /**
+                         * @description In the register’s unit; null without data (or withheld).
+                         * @example 12.5
+                         */
+                        consumption: number | null;
+                        /** @description Not exactly this period’s: it carries days without data before it, a meter was not heard, or there was no earlier reading to count from. */
+                        estimated?: boolean;
+                        /** @description Days without data this day’s value carries. */
+                        gapDays?: number;
+                        /**
+                         * @description The day (`YYYY-MM-DD`) or month (`YYYY-MM`).
+                         * @example 2025-01-15
+                         */
+                        period: string;
+                        /** @description A register went down (an allocator’s set day, a device reset or swapped). */
+                        reset?: boolean;
+                        /** @description Too few units had data on the day for a landlord to see its total (null then). */
+                        withheld?: boolean;
+                    }[];
+                    /** @description The sum of the series; null when nothing had data. */
+                    total: number | null;
+                }[];
+                /** @description Allocator units × rating factors (Kq × Kc): the only allocator units comparable between radiators, what billing divides by. False for display units and other kinds. */
+                rated: boolean;
+                series: {
+                    /**
+                     * @description In the register’s unit; null without data (or withheld).
+                     * @example 12.5
+                     */
+                    consumption: number | null;
+                    /** @description Not exactly this period’s: it carries days without data before it, a meter was not heard, or there was no earlier reading to count from. */
+                    estimated?: boolean;
+                    /** @description Days without data this day’s value carries. */
+                    gapDays?: number;
+                    /**
+                     * @description The day (`YYYY-MM-DD`) or month (`YYYY-MM`).
+                     * @example 2025-01-15
+                     */
+                    period: string;
+                    /** @description A register went down (an allocator’s set day, a device reset or swapped). */
+                    reset?: boolean;
+                    /** @description Too few units had data on the day for a landlord to see its total (null then). */
+                    withheld?: boolean;
+                }[];
+                /** @description The sum of the series; null when nothing had data. */
+                total: number | null;
+                /**
+                 * @description kWh (heat), m3 (water), units (heat cost allocators).
+                 * @enum {string}
+                 */
+                unit: "kWh" | "m3" | "units";
+            }[];
+            from: string;
+            /** @enum {string} */
+            granularity: "day" | "month";
+            /** @description The fewest units a landlord’s total may combine (the platform’s minimum, raised by the property’s). */
+            minimumUnits: number;
+            propertyId: string;
+            /** @description The dwelling units’ meters, summed over all units of the property. */
+            registers: {
+                /** @enum {string} */
+                kind: "heat-cost-allocator" | "heat-meter" | "water-meter" | "warm-water-meter";
+                /** @description Allocator units × rating factors (Kq × Kc): the only allocator units comparable between radiators, what billing divides by. False for display units and other kinds. */
+                rated: boolean;
+                series: {
+                    /**
+                     * @description In the register’s unit; null without data (or withheld).
+                     * @example 12.5
+                     */
+                    consumption: number | null;
+                    /** @description Not exactly this period’s: it carries days without data before it, a meter was not heard, or there was no earlier reading to count from. */
+                    estimated?: boolean;
+                    /** @description Days without data this day’s value carries. */
+                    gapDays?: number;
+                    /**
+                     * @description The day (`YYYY-MM-DD`) or month (`YYYY-MM`).
+                     * @example 2025-01-15
+                     */
+                    period: string;
+                    /** @description A register went down (an allocator’s set day, a device reset or swapped). */
+                    reset?: boolean;
+                    /** @description Too few units had data on the day for a landlord to see its total (null then). */
+                    withheld?: boolean;
+                }[];
+                /** @description The sum of the series; null when nothing had data. */
+                total: number | null;
+                /**
+                 * @description kWh (heat), m3 (water), units (heat cost allocators).
+                 * @enum {string}
+                 */
+                unit: "kWh" | "m3" | "units";
+                /** @description Each unit’s total (operators and partner admins only). */
+                units?: {
+                    /** @description The sum of the series; null when nothing had data. */
+                    total: number | null;
+                    unitId: string;
+                }[];
+                /** @description Landlords: fewer than `minimumUnits` units count in this register, so its total is not shown (total null, series empty). */
+                withheld?: boolean;
+            }[];
+            timeZone: string;
+            to: string;
+            /** @description Dwelling units with data in the period. */
+            units: number;
+        };
         PropertyList: {
             /** @description Pass it back as `cursor` for the next page; null on the last page. */
             cursor: string | null;
             items: components["schemas"]["Property"][];
+        };
+        /**
+         * @description A completed transfer of a property to another metering operator.
+         * @example {
+         *       "at": "2025-03-01T09:30:00.000Z",
+         *       "fromOrganisationId": "org_1Ab2Cd3Ef4Gh5Ij6",
+         *       "metersMoved": 42,
+         *       "propertyId": "prop_4fJx8wQe2LmN7cVb",
+         *       "state": "completed",
+         *       "toOrganisationId": "org_9Zb1mQ2xT7cLr0aP",
+         *       "unitsCount": 12
+         *     }
+         */
+        PropertyTransferSummary: {
+            /**
+             * Format: date-time
+             * @description When the operator changed; the same for every call that completes it.
+             */
+            at: string;
+            fromOrganisationId: string;
+            /** @description The property's meters, its own and its units', removed ones included: all of them belong to the new operator now. */
+            metersMoved: number;
+            propertyId: string;
+            /**
+             * @description `completed`: operator, meters and audit entries are through. A transfer cut short answers an error instead and stays pending (the property shows `transfer`).
+             * @enum {string}
+             */
+            state: "completed";
+            toOrganisationId: string;
+            /** @description The units that moved with it. */
+            unitsCount: number;
+        };
+        /** @description One decoded, verified telegram of a meter, stored once however often heard. */
+        Reading: {
+            accessNumber: number | null;
+            /**
+             * Format: date-time
+             * @description When the transmission was first heard, by any gateway: the reading’s time, the same for every copy of it.
+             * @example 2025-03-01T08:00:00.000Z
+             */
+            at: string;
+            /** @description Identity of the transmission (a digest of the frame without its CRCs). */
+            digest: string;
+            /** @description The codec driver that named the values. */
+            driver: string | null;
+            /** @enum {string} */
+            kind: "heat-cost-allocator" | "heat-meter" | "water-meter" | "warm-water-meter";
+            /** @description OMS mode 7 message counter. */
+            messageCounter?: number;
+            /** @description The platform’s meter id. */
+            meterId: string;
+            /**
+             * Format: date-time
+             * @description The meter’s own clock, when the telegram carries one.
+             * @example 2025-03-01T08:00:00.000Z
+             */
+            meterTime?: string;
+            propertyId: string;
+            /** @description The billing register, or null when the telegram carries none. */
+            register: {
+                /** @description Heat cost allocators with rating factors: display units × Kq × Kc (× Kt), what billing divides costs by. */
+                rated?: number;
+                /**
+                 * @description kWh (heat meters), m3 (water meters), units (heat cost allocators).
+                 * @enum {string}
+                 */
+                unit: "kWh" | "m3" | "units";
+                /**
+                 * @description The billing register as the meter counts it.
+                 * @example 1234.567
+                 */
+                value: number;
+            } | null;
+            /** @description 0 none, 5 AES-CBC, 7 AES-CBC + MAC. */
+            securityMode: number;
+            status: {
+                /** @enum {string} */
+                application: "ok" | "busy" | "error" | "abnormal";
+                manufacturerBits: number;
+                permanentError: boolean;
+                powerLow: boolean;
+                raw: number;
+                temporaryError: boolean;
+            } | null;
+            /** @description Absent for a meter of the building. */
+            unitId?: string;
+            /** @description Every value the codec’s driver named, e.g. `volume`, `flowTemperature`. */
+            values: {
+                [key: string]: {
+                    /** @description As the codec names it (`Wh`, `m3`, `°C`, `date`, …). */
+                    unit: string;
+                    value: number | string | boolean | null;
+                };
+            };
+        };
+        ReadingList: {
+            /** @description Pass it back as `cursor` for the next page; null on the last page. */
+            cursor: string | null;
+            items: components["schemas"]["Reading"][];
+        };
+        Reception: {
+            /** @description The transmission (`Reading.digest`). */
+            digest: string;
+            /** @description The batch it came in. */
+            gatewaySeq: number;
+            meterId: string;
+            /** @description wM-Bus mode (`T1`, `C1`, …). */
+            mode: string;
+            /**
+             * Format: date-time
+             * @description The reading’s time (`Reading.at`).
+             * @example 2025-03-01T08:00:00.000Z
+             */
+            readingAt: string;
+            /**
+             * Format: date-time
+             * @description When this gateway heard it.
+             * @example 2025-03-01T08:00:00.000Z
+             */
+            receivedAt: string;
+            /** @description Delivered late from the gateway’s store-and-forward buffer. */
+            replayed: boolean;
+            /**
+             * @description Signal strength at the gateway, dBm.
+             * @example -78
+             */
+            rssi: number;
+            /** @description The gateway that heard it. */
+            thingName: string;
+        };
+        ReceptionList: {
+            /** @description Every gateway that recently heard the meter, strongest first, whatever the range: radio coverage at a glance. */
+            coverage: {
+                /**
+                 * Format: date-time
+                 * @description When the gateway last heard the meter (refreshed at most hourly).
+                 * @example 2025-03-01T08:00:00.000Z
+                 */
+                at: string;
+                /** @description dBm at that time. */
+                rssi: number;
+                thingName: string;
+            }[];
+            /** @description Pass it back as `cursor` for the next page; null on the last page. */
+            cursor: string | null;
+            items: components["schemas"]["Reception"][];
         };
         RefreshRequest: {
             refreshToken: string;
@@ -1663,6 +2245,43 @@ export interface components {
              * @example solvimus-GW-0042
              */
             thingName: string;
+        };
+        /** @description A frame that did not become a reading, kept for 30 days with why. */
+        RejectedFrame: {
+            /** @description The codec’s error code (`CRC_MISMATCH`, `NO_KEY`, …) or the replay reason. */
+            detail: string;
+            digest?: string;
+            /** @description The frame as the gateway sent it, hex, still encrypted. */
+            frame: string;
+            gatewaySeq: number;
+            meter?: {
+                deviceType: number;
+                deviceVersion: number;
+                /** @example KAM */
+                manufacturer: string;
+                /** @example 12345678 */
+                meterId: string;
+            };
+            /** @description The registered meter it named, if any. */
+            meterId?: string;
+            /**
+             * @description `malformed`: not a frame we can parse; `undecryptable`: no key, or the key does not open it; `replay`: heard before, or its counter does not move with time.
+             * @enum {string}
+             */
+            reason: "malformed" | "undecryptable" | "replay";
+            /**
+             * Format: date-time
+             * @description When the gateway heard it.
+             * @example 2025-03-01T08:00:00.000Z
+             */
+            receivedAt: string;
+            rssi: number;
+            thingName: string;
+        };
+        RejectedFrameList: {
+            /** @description Pass it back as `cursor` for the next page; null on the last page. */
+            cursor: string | null;
+            items: components["schemas"]["RejectedFrame"][];
         };
         RoleGrant: {
             organisationId?: string;
@@ -1693,6 +2312,49 @@ export interface components {
              */
             partner?: string;
             password: string;
+        };
+        /** @description An organisation's time-limited grant to a support user of its partner. */
+        SupportAccess: {
+            /**
+             * @description `read`: the support user may read what an operator of the organisation reads (GET only). `operate`: they may also change it, as an operator.
+             * @enum {string}
+             */
+            access: "read" | "operate";
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            expiresAt: string;
+            grantedBy: {
+                /** @description A user id or an API key id (never the key). */
+                id: string;
+                /** @enum {string} */
+                kind: "user" | "api-key" | "system";
+            };
+            /** @example sup_3kq9VwXh2mPb0c1d */
+            id: string;
+            organisationId: string;
+            partnerId: string;
+            reason: string;
+            /** Format: date-time */
+            revokedAt?: string;
+            revokedBy?: {
+                /** @description A user id or an API key id (never the key). */
+                id: string;
+                /** @enum {string} */
+                kind: "user" | "api-key" | "system";
+            };
+            /**
+             * @description Whether it lets its user in now.
+             * @enum {string}
+             */
+            status: "active" | "expired" | "revoked";
+            /** @description The support user let in. */
+            userId: string;
+        };
+        SupportAccessList: {
+            /** @description Pass it back as `cursor` for the next page; null on the last page. */
+            cursor: string | null;
+            items: components["schemas"]["SupportAccess"][];
         };
         Tenancy: {
             /** Format: date-time */
@@ -1732,6 +2394,18 @@ export interface components {
             /** @enum {string} */
             tokenType: "Bearer";
         };
+        /**
+         * @example {
+         *       "expectedVersion": 4,
+         *       "toOrganisationId": "org_9Zb1mQ2xT7cLr0aP"
+         *     }
+         */
+        TransferPropertyRequest: {
+            /** @description The property's version last read; 409 when it changed meanwhile. To complete a pending transfer, the current version or the one sent when it started. */
+            expectedVersion: number;
+            /** @description The metering operator of the same partner that takes the property over. */
+            toOrganisationId: string;
+        };
         Unit: {
             /** Format: date-time */
             createdAt: string;
@@ -1750,10 +2424,118 @@ export interface components {
             /** @description 1 when created, +1 on every change. */
             version: number;
         };
+        /** @description A dwelling unit’s consumption, summed over its meters per register. */
+        UnitConsumption: {
+            /** @description The range was cut to the caller’s tenancy; days outside it are left out. */
+            clipped: boolean;
+            /** @description First day reported (later than asked when cut to a tenancy). */
+            from: string;
+            /** @enum {string} */
+            granularity: "day" | "month";
+            propertyId: string;
+            /** @description One entry per kind and register unit the unit’s meters count in. */
+            registers: {
+                /** @enum {string} */
+                kind: "heat-cost-allocator" | "heat-meter" | "water-meter" | "warm-water-meter";
+                /** @description Each meter’s part (operators and partner admins only). */
+                meters?: {
+                    meterId: string;
+                    series: {
+                        /**
+                         * @description In the register’s unit; null without data (or withheld).
+                         * @example 12.5
+                         */
+                        consumption: number | null;
+                        /** @description Not exactly this period’s: it carries days without data before it, a meter was not heard, or there was no earlier reading to count from. */
+                        estimated?: boolean;
+                        /** @description Days without data this day’s value carries. */
+                        gapDays?: number;
+                        /**
+                         * @description The day (`YYYY-MM-DD`) or month (`YYYY-MM`).
+                         * @example 2025-01-15
+                         */
+                        period: string;
+                        /** @description A register went down (an allocator’s set day, a device reset or swapped). */
+                        reset?: boolean;
+                        /** @description Too few units had data on the day for a landlord to see its total (null then). */
+                        withheld?: boolean;
+                    }[];
+                    /** @description The sum of the series; null when nothing had data. */
+                    total: number | null;
+                }[];
+                /** @description Allocator units × rating factors (Kq × Kc): the only allocator units comparable between radiators, what billing divides by. False for display units and other kinds. */
+                rated: boolean;
+                series: {
+                    /**
+                     * @description In the register’s unit; null without data (or withheld).
+                     * @example 12.5
+                     */
+                    consumption: number | null;
+                    /** @description Not exactly this period’s: it carries days without data before it, a meter was not heard, or there was no earlier reading to count from. */
+                    estimated?: boolean;
+                    /** @description Days without data this day’s value carries. */
+                    gapDays?: number;
+                    /**
+                     * @description The day (`YYYY-MM-DD`) or month (`YYYY-MM`).
+                     * @example 2025-01-15
+                     */
+                    period: string;
+                    /** @description A register went down (an allocator’s set day, a device reset or swapped). */
+                    reset?: boolean;
+                    /** @description Too few units had data on the day for a landlord to see its total (null then). */
+                    withheld?: boolean;
+                }[];
+                /** @description The sum of the series; null when nothing had data. */
+                total: number | null;
+                /**
+                 * @description kWh (heat), m3 (water), units (heat cost allocators).
+                 * @enum {string}
+                 */
+                unit: "kWh" | "m3" | "units";
+            }[];
+            /** @description Days and months are this zone’s. */
+            timeZone: string;
+            /** @description Last day reported. */
+            to: string;
+            unitId: string;
+        };
         UnitList: {
             /** @description Pass it back as `cursor` for the next page; null on the last page. */
             cursor: string | null;
             items: components["schemas"]["Unit"][];
+        };
+        /** @description A meter the organisation’s gateways hear but the organisation has not registered (a neighbour’s, or one still to be installed here). */
+        UnregisteredMeter: {
+            /**
+             * Format: date-time
+             * @description First heard by one of the organisation’s gateways.
+             * @example 2025-03-01T08:00:00.000Z
+             */
+            firstHeardAt: string;
+            /** @description Frames heard (within the retention of 30 days since the last one). */
+            frames: number;
+            identity: {
+                deviceType: number;
+                deviceVersion: number;
+                /** @example KAM */
+                manufacturer: string;
+                /** @example 12345678 */
+                meterId: string;
+            };
+            /**
+             * Format: date-time
+             * @description Last heard.
+             * @example 2025-03-01T08:00:00.000Z
+             */
+            lastHeardAt: string;
+            lastRssi: number;
+            /** @description The gateway that heard it last. */
+            lastThingName: string;
+        };
+        UnregisteredMeterList: {
+            /** @description Pass it back as `cursor` for the next page; null on the last page. */
+            cursor: string | null;
+            items: components["schemas"]["UnregisteredMeter"][];
         };
         /** @description Fields left out stay; null removes an optional field. Identity and place never change: a device moved is removed here and installed again as a new meter. */
         UpdateMeterRequest: {
@@ -1857,7 +2639,7 @@ export interface components {
             /** @description The fewest units a landlord's aggregate may combine; 3 when absent, and never lower. */
             minimumAggregationUnits?: number | null;
             name?: string | null;
-            /** @description A change of metering operator; the caller must reach both the old and the new one. */
+            /** @description Only the current operator is accepted (400 otherwise): a change of metering operator is a transfer (`POST /v1/properties/{propertyId}/transfer`), which moves the meters too. */
             organisationId?: string;
             /**
              * @description IANA zone; days and months of consumption are its local ones.
@@ -1979,6 +2761,7 @@ export type SchemaCreateMeterRequest = components['schemas']['CreateMeterRequest
 export type SchemaCreateOrganisationRequest = components['schemas']['CreateOrganisationRequest'];
 export type SchemaCreatePartnerRequest = components['schemas']['CreatePartnerRequest'];
 export type SchemaCreatePropertyRequest = components['schemas']['CreatePropertyRequest'];
+export type SchemaCreateSupportAccessRequest = components['schemas']['CreateSupportAccessRequest'];
 export type SchemaCreateTenancyRequest = components['schemas']['CreateTenancyRequest'];
 export type SchemaCreateUnitRequest = components['schemas']['CreateUnitRequest'];
 export type SchemaCreateUserRequest = components['schemas']['CreateUserRequest'];
@@ -1987,6 +2770,7 @@ export type SchemaEmbedToken = components['schemas']['EmbedToken'];
 export type SchemaErrorResponse = components['schemas']['ErrorResponse'];
 export type SchemaGateway = components['schemas']['Gateway'];
 export type SchemaGatewayCertificate = components['schemas']['GatewayCertificate'];
+export type SchemaGatewayHealth = components['schemas']['GatewayHealth'];
 export type SchemaGatewayList = components['schemas']['GatewayList'];
 export type SchemaGrantInput = components['schemas']['GrantInput'];
 export type SchemaHealth = components['schemas']['Health'];
@@ -2003,18 +2787,32 @@ export type SchemaPartnerBranding = components['schemas']['PartnerBranding'];
 export type SchemaPartnerBrandingInput = components['schemas']['PartnerBrandingInput'];
 export type SchemaPartnerList = components['schemas']['PartnerList'];
 export type SchemaProperty = components['schemas']['Property'];
+export type SchemaPropertyConsumption = components['schemas']['PropertyConsumption'];
 export type SchemaPropertyList = components['schemas']['PropertyList'];
+export type SchemaPropertyTransferSummary = components['schemas']['PropertyTransferSummary'];
+export type SchemaReading = components['schemas']['Reading'];
+export type SchemaReadingList = components['schemas']['ReadingList'];
+export type SchemaReception = components['schemas']['Reception'];
+export type SchemaReceptionList = components['schemas']['ReceptionList'];
 export type SchemaRefreshRequest = components['schemas']['RefreshRequest'];
 export type SchemaRegisterGatewayRequest = components['schemas']['RegisterGatewayRequest'];
+export type SchemaRejectedFrame = components['schemas']['RejectedFrame'];
+export type SchemaRejectedFrameList = components['schemas']['RejectedFrameList'];
 export type SchemaRoleGrant = components['schemas']['RoleGrant'];
 export type SchemaRotateCertificateRequest = components['schemas']['RotateCertificateRequest'];
 export type SchemaSetMeterKeyRequest = components['schemas']['SetMeterKeyRequest'];
 export type SchemaSignInRequest = components['schemas']['SignInRequest'];
+export type SchemaSupportAccess = components['schemas']['SupportAccess'];
+export type SchemaSupportAccessList = components['schemas']['SupportAccessList'];
 export type SchemaTenancy = components['schemas']['Tenancy'];
 export type SchemaTenancyList = components['schemas']['TenancyList'];
 export type SchemaTokenPair = components['schemas']['TokenPair'];
+export type SchemaTransferPropertyRequest = components['schemas']['TransferPropertyRequest'];
 export type SchemaUnit = components['schemas']['Unit'];
+export type SchemaUnitConsumption = components['schemas']['UnitConsumption'];
 export type SchemaUnitList = components['schemas']['UnitList'];
+export type SchemaUnregisteredMeter = components['schemas']['UnregisteredMeter'];
+export type SchemaUnregisteredMeterList = components['schemas']['UnregisteredMeterList'];
 export type SchemaUpdateMeterRequest = components['schemas']['UpdateMeterRequest'];
 export type SchemaUpdateOrganisationRequest = components['schemas']['UpdateOrganisationRequest'];
 export type SchemaUpdatePartnerRequest = components['schemas']['UpdatePartnerRequest'];
@@ -3080,6 +3878,59 @@ export interface operations {
             };
         };
     };
+    getGatewayHealth: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Thing name = MQTT client id = the gateway serial.
+                 * @example solvimus-GW-0042
+                 */
+                thingName: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What the gateway’s batches tell about it, counted by the ingest. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayHealth"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     getIotCaCertificate: {
         parameters: {
             query?: never;
@@ -3096,6 +3947,78 @@ export interface operations {
                 };
                 content: {
                     "application/x-pem-file": string;
+                };
+            };
+            /** @description Every error of the API. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    streamLiveReadings: {
+        parameters: {
+            query?: {
+                /** @description The readings of a unit’s meters. */
+                unitId?: string;
+                /** @description The readings of a property’s meters (landlords: the building’s own only). */
+                propertyId?: string;
+                /** @description The readings of one meter. */
+                meterId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An event stream (text/event-stream) that stays open. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Every error of the API. */
@@ -3133,6 +4056,15 @@ export interface operations {
                         scopes?: string[];
                         /** @description User id or API key id. */
                         subject: string;
+                        /** @description Support access organisations granted the user, active now: each adds the operator grant on its organisation listed in `grants`. */
+                        supportAccess?: {
+                            /** @enum {string} */
+                            access: "read" | "operate";
+                            /** Format: date-time */
+                            expiresAt: string;
+                            organisationId: string;
+                            supportAccessId: string;
+                        }[];
                     };
                 };
             };
@@ -3638,6 +4570,153 @@ export interface operations {
             };
         };
     };
+    listMeterReadings: {
+        parameters: {
+            query?: {
+                /**
+                 * @description First instant, inclusive; the beginning when absent.
+                 * @example 2025-03-01T00:00:00Z
+                 */
+                from?: string;
+                /**
+                 * @description Last instant, exclusive; no end when absent.
+                 * @example 2025-04-01T00:00:00Z
+                 */
+                to?: string;
+                /** @description By time. */
+                order?: "asc" | "desc";
+                limit?: number;
+                /** @description From the previous page of the same list. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The platform’s meter id (`id`). */
+                meterId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReadingList"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listMeterReceptions: {
+        parameters: {
+            query?: {
+                /**
+                 * @description First reading time, inclusive.
+                 * @example 2025-03-01T00:00:00Z
+                 */
+                from?: string;
+                /**
+                 * @description Last reading time, exclusive.
+                 * @example 2025-04-01T00:00:00Z
+                 */
+                to?: string;
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The platform’s meter id (`id`). */
+                meterId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReceptionList"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     listOrganisations: {
         parameters: {
             query?: {
@@ -3982,6 +5061,332 @@ export interface operations {
             };
             /** @description Every error of the API. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listRejectedFrames: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description From the previous page of the same list. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                organisationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RejectedFrameList"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listSupportAccess: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description From the previous page of the same list. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                organisationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SupportAccessList"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    grantSupportAccess: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                organisationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description `read`: the support user may read what an operator of the organisation reads (GET only). `operate`: they may also change it, as an operator.
+                     * @enum {string}
+                     */
+                    access: "read" | "operate";
+                    /**
+                     * Format: date-time
+                     * @description When the access ends by itself: in the future, at most 30 days ahead.
+                     */
+                    expiresAt: string;
+                    /**
+                     * @description Why support is let in (a ticket, a fault); shown in lists and the audit log.
+                     * @example Ticket 4711: gateway in the boiler room offline since Monday
+                     */
+                    reason: string;
+                    /** @description The support user: an active user of the same partner. */
+                    userId: string;
+                };
+            };
+        };
+        responses: {
+            /** @description An organisation's time-limited grant to a support user of its partner. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SupportAccess"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    revokeSupportAccess: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                organisationId: string;
+                /** @example sup_3kq9VwXh2mPb0c1d */
+                supportAccessId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An organisation's time-limited grant to a support user of its partner. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SupportAccess"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listUnregisteredMeters: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description From the previous page of the same list. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                organisationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnregisteredMeterList"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4552,7 +5957,7 @@ export interface operations {
                     /** @description The fewest units a landlord's aggregate may combine; 3 when absent, and never lower. */
                     minimumAggregationUnits?: number | null;
                     name?: string | null;
-                    /** @description A change of metering operator; the caller must reach both the old and the new one. */
+                    /** @description Only the current operator is accepted (400 otherwise): a change of metering operator is a transfer (`POST /v1/properties/{propertyId}/transfer`), which moves the meters too. */
                     organisationId?: string;
                     /**
                      * @description IANA zone; days and months of consumption are its local ones.
@@ -4612,6 +6017,77 @@ export interface operations {
             };
             /** @description Every error of the API. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getPropertyConsumption: {
+        parameters: {
+            query: {
+                /**
+                 * @description First day, inclusive, in the property’s time zone.
+                 * @example 2025-01-01
+                 */
+                from: string;
+                /**
+                 * @description Last day, inclusive.
+                 * @example 2025-01-31
+                 */
+                to: string;
+                /** @description `day`: one point per day (at most 400 days); `month`: one per calendar month (at most 36), the first and last counting only the days asked for. */
+                granularity?: "day" | "month";
+            };
+            header?: never;
+            path: {
+                propertyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A property’s consumption: its dwelling units together, and its own meters. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PropertyConsumption"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4833,6 +6309,88 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Meter"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    transferProperty: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                propertyId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "expectedVersion": 4,
+                 *       "toOrganisationId": "org_9Zb1mQ2xT7cLr0aP"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description The property's version last read; 409 when it changed meanwhile. To complete a pending transfer, the current version or the one sent when it started. */
+                    expectedVersion: number;
+                    /** @description The metering operator of the same partner that takes the property over. */
+                    toOrganisationId: string;
+                };
+            };
+        };
+        responses: {
+            /** @description A completed transfer of a property to another metering operator. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PropertyTransferSummary"];
                 };
             };
             /** @description Every error of the API. */
@@ -5413,6 +6971,77 @@ export interface operations {
             };
             /** @description Every error of the API. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getUnitConsumption: {
+        parameters: {
+            query: {
+                /**
+                 * @description First day, inclusive, in the property’s time zone.
+                 * @example 2025-01-01
+                 */
+                from: string;
+                /**
+                 * @description Last day, inclusive.
+                 * @example 2025-01-31
+                 */
+                to: string;
+                /** @description `day`: one point per day (at most 400 days); `month`: one per calendar month (at most 36), the first and last counting only the days asked for. */
+                granularity?: "day" | "month";
+            };
+            header?: never;
+            path: {
+                unitId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A dwelling unit’s consumption, summed over its meters per register. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnitConsumption"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

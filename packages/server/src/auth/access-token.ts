@@ -13,8 +13,11 @@ import type { KeyRing } from './signing-keys.js';
 export const ACCESS_TOKEN_AUDIENCE = 'zaehlwerk-api';
 export const ACCESS_TOKEN_DEFAULT_TTL_SECONDS = 900;
 /**
- * Access tokens cannot be revoked before they expire (verification reads no
- * store), so their lifetime is what a stolen token or a withdrawn role costs.
+ * The longest an access token lives. The token itself cannot be revoked; the
+ * authenticator refuses one issued under a lower session fence than the
+ * user's (session-fence.ts), so a password, grant or status change ends it at
+ * once. A role withdrawn by other means (its organisation deleted) still holds
+ * until the token expires.
  */
 export const ACCESS_TOKEN_MAX_TTL_SECONDS = 3600;
 
@@ -25,6 +28,8 @@ export interface AccessTokenClaims {
   partnerId: string;
   grants: RoleGrant[];
   locale?: string;
+  /** The user's session fence at issue (session-fence.ts); 0 when absent. */
+  sessionFence?: number;
 }
 
 export interface IssueAccessTokenOptions {
@@ -42,10 +47,15 @@ function isPartnerId(value: unknown): value is string {
   return value === ANY_PARTNER || isValidId(value);
 }
 
+function isFence(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
 /**
  * Signs a short-lived access token for a signed-in user. Grants travel in the
- * token, so the API authorises without a lookup; a role change therefore takes
- * effect at the next refresh, within the token's lifetime.
+ * token, so the API authorises without loading the user; a grant change ends
+ * the user's sessions (the session fence), and the next sign-in carries the
+ * new grants.
  */
 export async function issueAccessToken(
   ring: KeyRing,
@@ -62,6 +72,9 @@ export async function issueAccessToken(
   if (claims.locale !== undefined && !LOCALE.test(claims.locale)) {
     throw invalid('invalid locale', 'locale');
   }
+  if (claims.sessionFence !== undefined && !isFence(claims.sessionFence)) {
+    throw invalid('invalid sessionFence', 'sessionFence');
+  }
   const { token, expiresAt } = await signToken(
     ring,
     'access',
@@ -69,6 +82,7 @@ export async function issueAccessToken(
       pid: claims.partnerId,
       grants: claims.grants,
       ...(claims.locale === undefined ? {} : { locale: claims.locale }),
+      ...(claims.sessionFence === undefined ? {} : { sf: claims.sessionFence }),
     },
     {
       issuer: options.issuer,
@@ -91,12 +105,23 @@ export interface VerifyAccessTokenOptions {
 /**
  * The user a bearer token stands for, or UNAUTHENTICATED with the reason in
  * details (expired, invalid-signature, wrong-audience, wrong-token-type, ...).
+ * Whether the session it belongs to has been ended is the authenticator's
+ * check (readAccessToken gives the fence it was issued under).
  */
 export async function verifyAccessToken(
   ring: KeyRing,
   token: string,
   options: VerifyAccessTokenOptions,
 ): Promise<Principal> {
+  return (await readAccessToken(ring, token, options)).principal;
+}
+
+/** verifyAccessToken, and the session fence the token was issued under (0 when it names none). */
+export async function readAccessToken(
+  ring: KeyRing,
+  token: string,
+  options: VerifyAccessTokenOptions,
+): Promise<{ principal: Principal; sessionFence: number }> {
   const payload = await verifyToken(ring, 'access', token, {
     issuer: options.issuer,
     audience: options.audience ?? ACCESS_TOKEN_AUDIENCE,
@@ -106,7 +131,7 @@ export async function verifyAccessToken(
       ? {}
       : { clockToleranceSeconds: options.clockToleranceSeconds }),
   });
-  const { sub, pid, locale } = payload;
+  const { sub, pid, locale, sf } = payload;
   const grants = parseGrants(payload.grants);
   // Signed by us, so a mismatch means a bug or a format change: refuse rather than guess.
   const consistent =
@@ -114,13 +139,17 @@ export async function verifyAccessToken(
     isValidId(sub) &&
     isPartnerId(pid) &&
     grants.every((g) => g.role === 'platform-admin' || g.partnerId === pid) &&
-    (locale === undefined || (typeof locale === 'string' && LOCALE.test(locale)));
+    (locale === undefined || (typeof locale === 'string' && LOCALE.test(locale))) &&
+    (sf === undefined || isFence(sf));
   if (!consistent) throw refused('access', 'invalid-claims');
   return {
-    kind: 'user',
-    subject: sub,
-    partnerId: pid,
-    grants,
-    ...(typeof locale === 'string' ? { locale } : {}),
+    principal: {
+      kind: 'user',
+      subject: sub,
+      partnerId: pid,
+      grants,
+      ...(typeof locale === 'string' ? { locale } : {}),
+    },
+    sessionFence: sf ?? 0,
   };
 }

@@ -1,7 +1,10 @@
+import type { SupportGrantStore } from '../domain/support-access.js';
 import type { ApiKeyStore } from './api-keys.js';
 import { createAuthenticator, type Authenticator } from './authenticator.js';
 import { createMemoryApiKeyStore } from './memory-api-key-store.js';
 import { createMemoryRefreshTokenStore } from './memory-refresh-token-store.js';
+import type { RefreshTokenStore } from './refresh-tokens.js';
+import { createMemorySessionFenceStore, type SessionFenceStore } from './session-fence.js';
 import type { SessionDeps, UserDirectory } from './sessions.js';
 import { createMemorySigningKeyStore, openKeyRing, type KeyRing } from './signing-keys.js';
 
@@ -20,6 +23,13 @@ export interface MemoryAuthOptions {
   apiKeys?: ApiKeyStore;
   /** Nobody can sign in when absent. */
   users?: UserDirectory;
+  /** In memory when absent. */
+  refreshTokens?: RefreshTokenStore;
+  /** In memory when absent. */
+  fences?: SessionFenceStore;
+  /** No support access when absent. */
+  supportGrants?: Pick<SupportGrantStore, 'activeForUser'>;
+  now?: () => Date;
   partnerForHost?: (host: string) => Promise<string | null>;
 }
 
@@ -37,17 +47,24 @@ const NOBODY: UserDirectory = {
 export async function createMemoryAuth(options: MemoryAuthOptions = {}): Promise<AppAuth> {
   const ring = options.ring ?? (await openKeyRing(createMemorySigningKeyStore()));
   const issuer = options.issuer ?? 'http://localhost';
+  // One store for both sides: ending a user's sessions must reach the authenticator.
+  const fences = options.fences ?? createMemorySessionFenceStore();
   return {
     authenticator: createAuthenticator({
       ring,
       issuer,
       apiKeys: options.apiKeys ?? createMemoryApiKeyStore(),
+      fences,
+      ...(options.supportGrants === undefined ? {} : { supportGrants: options.supportGrants }),
+      ...(options.now === undefined ? {} : { now: options.now }),
     }),
     sessions: {
       ring,
       issuer,
-      refreshTokens: createMemoryRefreshTokenStore(),
+      refreshTokens: options.refreshTokens ?? createMemoryRefreshTokenStore(),
+      fences,
       users: options.users ?? NOBODY,
+      ...(options.now === undefined ? {} : { now: options.now }),
     },
     partnerForHost: options.partnerForHost ?? (async () => null),
   };

@@ -1,18 +1,25 @@
 import { decodeProtectedHeader } from 'jose';
 import { DomainError } from '../domain/errors.js';
-import { verifyAccessToken } from './access-token.js';
+import type { SupportGrantStore } from '../domain/support-access.js';
+import { readAccessToken } from './access-token.js';
 import { verifyApiKey, type ApiKeyStore } from './api-keys.js';
 import { verifyEmbedToken } from './embed-tokens.js';
-import type { Principal } from './principal.js';
+import { ANY_PARTNER, type Principal } from './principal.js';
+import type { SessionFenceStore } from './session-fence.js';
 import { TOKEN_TYPES } from './signed-token.js';
 import type { KeyRing } from './signing-keys.js';
+import { withSupportAccess, type SupportMode } from './support-access.js';
 
 /** Turns what a request presents into a principal, or UNAUTHENTICATED. */
 export interface Authenticator {
-  /** A bearer token: an access token, or an embed token where the route admits widgets. */
+  /**
+   * A bearer token: an access token, or an embed token where the route admits
+   * widgets. `support` says which support access the request admits (none
+   * when absent).
+   */
   bearer(
     token: string,
-    options: { embed: boolean; origin: string | undefined },
+    options: { embed: boolean; origin: string | undefined; support?: SupportMode },
   ): Promise<Principal>;
   apiKey(presented: string): Promise<Principal>;
 }
@@ -22,6 +29,14 @@ export interface AuthenticatorOptions {
   /** The `iss` of our tokens: the platform's public base URL. */
   issuer: string;
   apiKeys: ApiKeyStore;
+  /**
+   * Where users' session fences are kept: an access token issued under a
+   * lower fence than the user's is refused. Without it, access tokens hold
+   * until they expire (the app without storage).
+   */
+  fences?: SessionFenceStore;
+  /** Support grants, read per request where support access is admitted; none without it. */
+  supportGrants?: Pick<SupportGrantStore, 'activeForUser'>;
   now?: () => Date;
 }
 
@@ -35,8 +50,9 @@ function typeOf(token: string): unknown {
 
 export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
   const now = options.now ?? (() => new Date());
+  const { fences, supportGrants } = options;
   return {
-    async bearer(token, { embed, origin }) {
+    async bearer(token, { embed, origin, support = 'none' }) {
       // The header only picks which verifier runs; each verifies the type again,
       // so a forged typ gains nothing.
       if (typeOf(token) === TOKEN_TYPES.embed) {
@@ -51,7 +67,25 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
           now: now(),
         });
       }
-      return verifyAccessToken(options.ring, token, { issuer: options.issuer, now: now() });
+      const at = now();
+      const { principal, sessionFence } = await readAccessToken(options.ring, token, {
+        issuer: options.issuer,
+        now: at,
+      });
+      // Both reads at once: a request pays for one round trip, not two.
+      const [fence, grants] = await Promise.all([
+        fences?.get(principal.partnerId, principal.subject) ?? 0,
+        // Platform admins belong to no partner, so no organisation can let them in.
+        support === 'none' || supportGrants === undefined || principal.partnerId === ANY_PARTNER
+          ? []
+          : supportGrants.activeForUser(principal.partnerId, principal.subject, at),
+      ]);
+      if (sessionFence < fence) {
+        throw new DomainError('UNAUTHENTICATED', 'access token refused: session ended', {
+          details: { tokenType: 'access', reason: 'session-ended' },
+        });
+      }
+      return withSupportAccess(principal, grants, support, at);
     },
     apiKey: (presented) => verifyApiKey(options.apiKeys, presented, { now: now() }),
   };

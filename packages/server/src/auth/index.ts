@@ -3,6 +3,7 @@ export {
   ACCESS_TOKEN_DEFAULT_TTL_SECONDS,
   ACCESS_TOKEN_MAX_TTL_SECONDS,
   issueAccessToken,
+  readAccessToken,
   verifyAccessToken,
   type AccessTokenClaims,
   type IssueAccessTokenOptions,
@@ -54,6 +55,7 @@ export {
   type PrincipalKind,
   type Role,
   type RoleGrant,
+  type SupportAccess,
 } from './principal.js';
 export {
   DEFAULT_REFRESH_POLICY,
@@ -70,6 +72,11 @@ export {
   type RefreshTokenState,
   type RefreshTokenStore,
 } from './refresh-tokens.js';
+export {
+  createMemorySessionFenceStore,
+  SESSION_FENCE_RETENTION_SECONDS,
+  type SessionFenceStore,
+} from './session-fence.js';
 export { TOKEN_TYPES, type TokenKind, type TokenRefusal } from './signed-token.js';
 export {
   createMemorySigningKeyStore,

@@ -54,5 +54,14 @@ export function createMemoryRefreshTokenStore(): RefreshTokenStore {
       }
       return true;
     },
+
+    async listFamilies(partnerId, userId) {
+      return [...families.values()]
+        .filter((f) => f.partnerId === partnerId && f.userId === userId)
+        .sort(
+          (a, b) => a.createdAt.localeCompare(b.createdAt) || a.familyId.localeCompare(b.familyId),
+        )
+        .map((f) => structuredClone(f));
+    },
   };
 }

@@ -36,6 +36,18 @@ export interface EmbedBinding {
 
 export type PrincipalKind = 'user' | 'api-key' | 'embed';
 
+/**
+ * Support access an organisation granted this user, active now and admitted
+ * on this request (src/auth/support-access.ts): it adds an operator grant on
+ * the organisation to the principal's grants.
+ */
+export interface SupportAccess {
+  grantId: string;
+  organisationId: string;
+  access: 'read' | 'operate';
+  expiresAt: string;
+}
+
 /** Who is calling, as the HTTP layer hands it to the use cases. */
 export interface Principal {
   kind: PrincipalKind;
@@ -46,6 +58,8 @@ export interface Principal {
   scopes?: string[];
   locale?: string;
   embed?: EmbedBinding;
+  /** For users: the support access behind some of `grants`, one per organisation. */
+  support?: SupportAccess[];
 }
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;

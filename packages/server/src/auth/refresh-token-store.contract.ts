@@ -27,6 +27,7 @@ export function refreshTokenStoreContract(
         expiresAt: '2025-03-31T00:00:00.000Z',
         revokedAt: null,
         revokedReason: null,
+        sessionFence: 0,
         ...overrides,
       };
     }
@@ -131,6 +132,24 @@ export function refreshTokenStoreContract(
       const missing = id();
       expect(await store.revokeFamily(missing, '2025-03-02T00:00:00.000Z', 'logout')).toBe(false);
       expect(await store.getFamily(missing)).toBeNull();
+    });
+
+    it('lists one user’s families, oldest first, revoked ones included', async () => {
+      const store = await make();
+      const userId = `user-${id()}`;
+      const second = family({ userId, createdAt: '2025-03-02T00:00:00.000Z', sessionFence: 7 });
+      const first = family({ userId, createdAt: '2025-03-01T00:00:00.000Z' });
+      const foreign = family({ userId, partnerId: 'partner-2' });
+      for (const f of [second, first, foreign, family()]) {
+        await store.createFamily(f, token(f.familyId));
+      }
+      await store.revokeFamily(second.familyId, '2025-03-03T00:00:00.000Z', 'account-changed');
+      expect(await store.listFamilies('partner-1', userId)).toEqual([
+        first,
+        { ...second, revokedAt: '2025-03-03T00:00:00.000Z', revokedReason: 'account-changed' },
+      ]);
+      expect(await store.listFamilies('partner-2', userId)).toEqual([foreign]);
+      expect(await store.listFamilies('partner-1', `user-${id()}`)).toEqual([]);
     });
 
     it('hands out copies: changing a returned record changes nothing stored', async () => {

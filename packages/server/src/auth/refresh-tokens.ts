@@ -15,9 +15,15 @@ export interface RefreshFamilyRecord {
   expiresAt: string;
   revokedAt: string | null;
   revokedReason: RefreshRevocation | null;
+  /**
+   * The user's session fence when the session began (session-fence.ts): a
+   * higher fence since ends it, even if revoking it by list was missed.
+   */
+  sessionFence: number;
 }
 
-export type RefreshRevocation = 'reuse' | 'logout';
+/** `account-changed`: the user's password, grants or status changed, or the user was deleted. */
+export type RefreshRevocation = 'reuse' | 'logout' | 'account-changed';
 
 export type RefreshTokenState = 'active' | 'used';
 
@@ -62,6 +68,13 @@ export interface RefreshTokenStore {
    * when there is no such family.
    */
   revokeFamily(familyId: string, revokedAt: string, reason: RefreshRevocation): Promise<boolean>;
+  /**
+   * Every family of one user, oldest first, revoked and ended ones included
+   * until the store drops them: what ending all of a user's sessions walks.
+   * It may miss a family created a moment ago (an index read); the session
+   * fence covers those.
+   */
+  listFamilies(partnerId: string, userId: string): Promise<RefreshFamilyRecord[]>;
 }
 
 export interface RefreshPolicy {
@@ -150,13 +163,15 @@ export interface RefreshSession {
   familyId: string;
   userId: string;
   partnerId: string;
+  /** The session fence the family was started under. */
+  sessionFence: number;
 }
 
 /** Starts a session at sign-in: a new family and its first token. */
 export async function issueRefreshToken(
   store: RefreshTokenStore,
   subject: { userId: string; partnerId: string },
-  options: { now: Date; policy?: RefreshPolicy },
+  options: { now: Date; policy?: RefreshPolicy; sessionFence?: number },
 ): Promise<RefreshSession> {
   const policy = options.policy ?? DEFAULT_REFRESH_POLICY;
   checkPolicy(policy);
@@ -168,6 +183,12 @@ export async function issueRefreshToken(
       details: { field: 'userId' },
     });
   }
+  const sessionFence = options.sessionFence ?? 0;
+  if (!Number.isSafeInteger(sessionFence) || sessionFence < 0) {
+    throw new DomainError('VALIDATION_FAILED', 'invalid sessionFence', {
+      details: { field: 'sessionFence' },
+    });
+  }
   const now = options.now;
   const family: RefreshFamilyRecord = {
     familyId: random(ID_BYTES),
@@ -177,6 +198,7 @@ export async function issueRefreshToken(
     expiresAt: new Date(now.getTime() + policy.familyLifetimeSeconds * 1000).toISOString(),
     revokedAt: null,
     revokedReason: null,
+    sessionFence,
   };
   const idleEnd = now.getTime() + policy.idleSeconds * 1000;
   const { token, record } = newToken(family.familyId, now, idleEnd, family.expiresAt);
@@ -187,6 +209,7 @@ export async function issueRefreshToken(
     familyId: family.familyId,
     userId: family.userId,
     partnerId: family.partnerId,
+    sessionFence: family.sessionFence,
   };
 }
 
@@ -244,6 +267,7 @@ export async function rotateRefreshToken(
     familyId: family.familyId,
     userId: family.userId,
     partnerId: family.partnerId,
+    sessionFence: family.sessionFence,
   };
 }
 

@@ -1,8 +1,16 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { verifyAccessToken } from './access-token.js';
+import { readAccessToken, verifyAccessToken } from './access-token.js';
 import { hashPassword } from './password-hash.js';
 import { createMemoryRefreshTokenStore } from './memory-refresh-token-store.js';
-import { refreshSession, signIn, signOut, type LoginUser, type SessionDeps } from './sessions.js';
+import { createMemorySessionFenceStore } from './session-fence.js';
+import {
+  endUserSessions,
+  refreshSession,
+  signIn,
+  signOut,
+  type LoginUser,
+  type SessionDeps,
+} from './sessions.js';
 import { createMemorySigningKeyStore, openKeyRing } from './signing-keys.js';
 
 const ISSUER = 'https://zw.example';
@@ -40,6 +48,7 @@ describe('sessions', () => {
       issuer: ISSUER,
       users: directory(users),
       refreshTokens: createMemoryRefreshTokenStore(),
+      fences: createMemorySessionFenceStore(),
     };
   };
   const alice = (): LoginUser => ({
@@ -122,6 +131,59 @@ describe('sessions', () => {
     await signOut(deps, tokens.refreshToken);
     expect(await failure(refreshSession(deps, tokens.refreshToken))).toMatch(/^UNAUTHENTICATED/);
     await expect(signOut(deps, 'not-a-token')).resolves.toBeUndefined();
+  });
+
+  it('ends every session of a user: the fence rises, open families are revoked', async () => {
+    await setUp([alice(), { ...alice(), id: 'bob' }]);
+    const signInAs = (id: string) =>
+      signIn(deps, { partnerId: 'acme', email: `${id}@zw.example`, password: PASSWORD });
+    const [a1, a2, b1] = [await signInAs('alice'), await signInAs('alice'), await signInAs('bob')];
+    await signOut(deps, a2.refreshToken);
+    const before = await readAccessToken(deps.ring, a1.accessToken, { issuer: ISSUER });
+    expect(before.sessionFence).toBe(0);
+
+    const ended = await endUserSessions(deps, { partnerId: 'acme', userId: 'alice' });
+    // The family signed out before keeps its own reason; only the open one is revoked now.
+    expect(ended.revoked).toBe(1);
+    expect(ended.sessionFence).toBeGreaterThan(0);
+    expect(await deps.fences.get('acme', 'alice')).toBe(ended.sessionFence);
+    const families = await deps.refreshTokens.listFamilies('acme', 'alice');
+    expect(families.map((f) => f.revokedReason).sort()).toEqual(['account-changed', 'logout']);
+    expect(await failure(refreshSession(deps, a1.refreshToken))).toBe(
+      'UNAUTHENTICATED family-revoked',
+    );
+    // Bob's session is his own.
+    expect(await failure(refreshSession(deps, b1.refreshToken))).toBe('signed in');
+
+    // A new sign-in is issued under the new fence, which its tokens carry.
+    const after = await signInAs('alice');
+    const read = await readAccessToken(deps.ring, after.accessToken, { issuer: ISSUER });
+    expect(read.sessionFence).toBe(ended.sessionFence);
+    const refreshed = await refreshSession(deps, after.refreshToken);
+    expect(
+      (await readAccessToken(deps.ring, refreshed.accessToken, { issuer: ISSUER })).sessionFence,
+    ).toBe(ended.sessionFence);
+  });
+
+  it('ends at refresh a session the list missed: its fence is below the user’s', async () => {
+    await setUp([alice()]);
+    const tokens = await signIn(deps, {
+      partnerId: 'acme',
+      email: 'alice@zw.example',
+      password: PASSWORD,
+    });
+    // As when an index read has not seen the family yet.
+    const blind = { ...deps.refreshTokens, listFamilies: async () => [] };
+    const ended = await endUserSessions(
+      { ...deps, refreshTokens: blind },
+      { partnerId: 'acme', userId: 'alice' },
+    );
+    expect(ended.revoked).toBe(0);
+    expect(await failure(refreshSession(deps, tokens.refreshToken))).toBe(
+      'UNAUTHENTICATED sessions-ended',
+    );
+    const [family] = await deps.refreshTokens.listFamilies('acme', 'alice');
+    expect(family).toMatchObject({ revokedReason: 'account-changed' });
   });
 
   it('upgrades a hash made with weaker parameters at sign-in', async () => {

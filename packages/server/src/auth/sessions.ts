@@ -13,6 +13,7 @@ import {
   rotateRefreshToken,
   type RefreshTokenStore,
 } from './refresh-tokens.js';
+import type { SessionFenceStore } from './session-fence.js';
 import type { KeyRing } from './signing-keys.js';
 
 /** A user as signing in needs it; the tenancy store provides it. */
@@ -39,6 +40,8 @@ export interface SessionDeps {
   issuer: string;
   users: UserDirectory;
   refreshTokens: RefreshTokenStore;
+  /** The same store the authenticator checks access tokens against. */
+  fences: SessionFenceStore;
   now?: () => Date;
   /** Failures of the opportunistic rehash are reported, never fatal to a sign-in. */
   onRehashFailure?: (err: unknown) => void;
@@ -63,7 +66,7 @@ function badCredentials(reason: string): DomainError {
 async function tokensFor(
   deps: SessionDeps,
   user: LoginUser,
-  refresh: { token: string; expiresAt: Date },
+  refresh: { token: string; expiresAt: Date; sessionFence: number },
   now: Date,
 ): Promise<SessionTokens> {
   const access = await issueAccessToken(
@@ -73,6 +76,7 @@ async function tokensFor(
       partnerId: user.partnerId,
       grants: user.grants,
       ...(user.locale === undefined ? {} : { locale: user.locale }),
+      sessionFence: refresh.sessionFence,
     },
     { now, issuer: deps.issuer },
   );
@@ -116,17 +120,21 @@ export async function signIn(
       deps.onRehashFailure?.(err);
     }
   }
+  // Read before the session starts: a raise that comes after ends it.
+  const sessionFence = await deps.fences.get(user.partnerId, user.id);
   const refresh = await issueRefreshToken(
     deps.refreshTokens,
     { userId: user.id, partnerId: user.partnerId },
-    { now },
+    { now, sessionFence },
   );
   return tokensFor(deps, user, refresh, now);
 }
 
 /**
- * Trades a refresh token for a new pair. The user is read afresh, so changed
- * grants apply and a disabled or deleted user's session ends here.
+ * Trades a refresh token for a new pair. The user is read afresh, so that a
+ * disabled or deleted user's session ends here, and so does a session begun
+ * before the user's sessions were ended (a higher fence), even one the list
+ * walked by endUserSessions missed.
  */
 export async function refreshSession(
   deps: SessionDeps,
@@ -134,14 +142,45 @@ export async function refreshSession(
 ): Promise<SessionTokens> {
   const now = deps.now?.() ?? new Date();
   const session = await rotateRefreshToken(deps.refreshTokens, refreshToken, { now });
-  const user = await deps.users.getById(session.partnerId, session.userId);
-  if (user === null || user.status !== 'active') {
-    await revokeRefreshToken(deps.refreshTokens, session.token, { now });
-    throw new DomainError('UNAUTHENTICATED', 'the session has ended', {
-      details: { reason: user === null ? 'user-gone' : 'user-disabled' },
-    });
+  const [user, fence] = await Promise.all([
+    deps.users.getById(session.partnerId, session.userId),
+    deps.fences.get(session.partnerId, session.userId),
+  ]);
+  if (user === null || user.status !== 'active' || session.sessionFence < fence) {
+    const reason =
+      user === null ? 'user-gone' : user.status !== 'active' ? 'user-disabled' : 'sessions-ended';
+    await deps.refreshTokens.revokeFamily(
+      session.familyId,
+      now.toISOString(),
+      reason === 'sessions-ended' ? 'account-changed' : 'logout',
+    );
+    throw new DomainError('UNAUTHENTICATED', 'the session has ended', { details: { reason } });
   }
   return tokensFor(deps, user, session, now);
+}
+
+/**
+ * Ends every session of a user: raises the session fence, so that each access
+ * token and refresh session issued before is refused from the next request
+ * on, then revokes each refresh family still open (`account-changed`), so
+ * that the sessions also show as ended. Called after the user's password,
+ * grants or status changed, or the user was deleted. Returns the fence and
+ * how many families it revoked.
+ */
+export async function endUserSessions(
+  deps: Pick<SessionDeps, 'refreshTokens' | 'fences' | 'now'>,
+  subject: { partnerId: string; userId: string },
+): Promise<{ sessionFence: number; revoked: number }> {
+  const now = deps.now?.() ?? new Date();
+  const sessionFence = await deps.fences.raise(subject.partnerId, subject.userId, now.getTime());
+  const at = now.toISOString();
+  let revoked = 0;
+  for (const family of await deps.refreshTokens.listFamilies(subject.partnerId, subject.userId)) {
+    if (family.revokedAt !== null || family.expiresAt <= at) continue;
+    await deps.refreshTokens.revokeFamily(family.familyId, at, 'account-changed');
+    revoked += 1;
+  }
+  return { sessionFence, revoked };
 }
 
 /** Sign-out; always succeeds outwardly (see revokeRefreshToken). */

@@ -16,6 +16,8 @@ export interface SimulatedGatewayOptions {
   /** The same seed gives the same meters and keys at every start. Default 1. */
   seed?: number;
   uploadIntervalS?: number;
+  /** How often each meter transmits, in seconds; the meters' own 2-15 minutes when absent. */
+  meterIntervalS?: number;
   log(message: string): void;
 }
 
@@ -53,6 +55,9 @@ export async function startSimulatedGateway(
     // Kept next to the gateway's key, so a restart with --data-dir never reuses a gatewaySeq.
     statePath: join(lab.dir, `${lab.thingName}.state.json`),
     ...(options.uploadIntervalS === undefined ? {} : { uploadIntervalS: options.uploadIntervalS }),
+    ...(options.meterIntervalS === undefined
+      ? {}
+      : { framesPerSecond: options.meters / options.meterIntervalS }),
     log: (message) => options.log(`${lab.thingName}: ${message}`),
   });
 

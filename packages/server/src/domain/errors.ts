@@ -8,6 +8,8 @@ export const ERROR_CODES = [
   'UNAUTHENTICATED',
   'INVALID_CREDENTIALS',
   'FORBIDDEN',
+  /** A landlord's (or a property widget's) aggregate would combine too few units. */
+  'AGGREGATION_TOO_SMALL',
   'CONFLICT',
   'RATE_LIMITED',
   'PAYLOAD_TOO_LARGE',

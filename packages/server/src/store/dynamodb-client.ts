@@ -16,6 +16,11 @@ export function createDynamoClients(options: {
   endpoint?: string | undefined;
   /** Static credentials for a local DynamoDB; omit to use the AWS default chain. */
   localCredentials?: boolean;
+  /**
+   * The SDK's attempts per call (default 5). The batch writer's client takes 1:
+   * it retries with its own backoff, and nested retries would multiply.
+   */
+  maxAttempts?: number;
 }): DynamoClients {
   const client = new DynamoDBClient({
     region: options.region,
@@ -23,7 +28,7 @@ export function createDynamoClients(options: {
     ...(options.localCredentials
       ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
       : {}),
-    maxAttempts: 5,
+    maxAttempts: options.maxAttempts ?? 5,
   });
   const doc = DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },

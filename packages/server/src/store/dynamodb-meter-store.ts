@@ -1,3 +1,4 @@
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DomainError } from '../domain/errors.js';
 import {
   applyMeterPatch,
@@ -18,6 +19,7 @@ import {
   unitKey,
   unitMetersPrefix,
 } from './keys.js';
+import { isConditionFailed } from './condition-failed.js';
 import { propertyOf } from './dynamodb-unit-store.js';
 import {
   checkActor,
@@ -64,6 +66,43 @@ export function createDynamoMeterStore(options: TenancyStoreOptions): MeterStore
     return item ? recordOf<Unit>(item, OCCUPANCY_ATTRIBUTES) : null;
   }
 
+  /** The one write of moveToOrganisation; see the port. */
+  async function move(partnerId: string, meterId: string, from: string, to: string) {
+    try {
+      const out = await ctx.doc.send(
+        new UpdateCommand({
+          TableName: ctx.TableName,
+          Key: meterKey(partnerId, meterId),
+          UpdateExpression: 'SET #org = :to, #version = #version + :one, #updatedAt = :now',
+          ConditionExpression: 'attribute_exists(pk) AND #org = :from',
+          ExpressionAttributeNames: {
+            '#org': 'organisationId',
+            '#version': 'version',
+            '#updatedAt': 'updatedAt',
+          },
+          ExpressionAttributeValues: {
+            ':from': from,
+            ':to': to,
+            ':one': 1,
+            ':now': ctx.now().toISOString(),
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return recordOf<Meter>(out.Attributes ?? {});
+    } catch (err) {
+      if (!isConditionFailed(err)) throw err;
+      const meter = await read(partnerId, meterId);
+      if (meter === null) throw Object.assign(notFound(what(meterId)), { cause: err });
+      if (meter.organisationId === to) return meter;
+      throw new DomainError(
+        'CONFLICT',
+        `${what(meterId)} belongs to organisation ${meter.organisationId}, not ${from}`,
+        { cause: err, details: { reason: 'organisation' } },
+      );
+    }
+  }
+
   function page(partnerId: string, partition: string, prefix: string | undefined) {
     return {
       partition,
@@ -96,7 +135,7 @@ export function createDynamoMeterStore(options: TenancyStoreOptions): MeterStore
       }
       const fields = validateNewMeter({ ...input, organisationId: property.organisationId });
       const at = ctx.now().toISOString();
-      const meter: Meter = {
+      let meter: Meter = {
         id: ctx.newId('met'),
         partnerId,
         ...fields,
@@ -117,6 +156,12 @@ export function createDynamoMeterStore(options: TenancyStoreOptions): MeterStore
       } catch (err) {
         await undoClaims(ctx, claims);
         throw err;
+      }
+      // A transfer of the property may have walked its meters between the read
+      // above and the put: the property, read again, decides (README, "Transfers").
+      const operator = (await propertyOf(ctx, partnerId, propertyId))?.organisationId;
+      if (operator !== undefined && operator !== meter.organisationId) {
+        meter = await move(partnerId, meter.id, meter.organisationId, operator);
       }
       await recordChange(ctx, {
         partnerId,
@@ -223,6 +268,13 @@ export function createDynamoMeterStore(options: TenancyStoreOptions): MeterStore
         target: { type: 'meter', id: meterId },
         before: current,
       });
+    },
+
+    async moveToOrganisation(partnerId, meterId, fromOrganisationId, toOrganisationId) {
+      checkKeyParts({ partnerId, meterId });
+      const from = id(fromOrganisationId, 'fromOrganisationId');
+      const to = id(toOrganisationId, 'toOrganisationId');
+      return move(partnerId, meterId, from, to);
     },
   };
 }

@@ -1,4 +1,4 @@
-import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { DomainError } from '../domain/errors.js';
 import type { Organisation, OrganisationKind } from '../domain/tenancy/organisation.js';
 import type { PropertyStore } from '../domain/tenancy/ports.js';
@@ -7,7 +7,8 @@ import {
   validateNewProperty,
   type Property,
 } from '../domain/tenancy/property.js';
-import { invalid } from '../domain/tenancy/validation.js';
+import { id, invalid } from '../domain/tenancy/validation.js';
+import { isConditionFailed } from './condition-failed.js';
 import {
   managedPropertiesPartition,
   managedPropertyLinkKey,
@@ -33,6 +34,7 @@ import {
   readForChange,
   recordChange,
   recordOf,
+  stale,
   storeContext,
   writeVersioned,
   type Item,
@@ -168,18 +170,12 @@ export function createDynamoPropertyStore(options: TenancyStoreOptions): Propert
         id: current.id,
         partnerId: current.partnerId,
         ...applyPropertyPatch(current, patch),
+        // A patch never touches a pending transfer; the write would drop it otherwise.
+        ...(current.transfer === undefined ? {} : { transfer: current.transfer }),
         version: current.version + 1,
         createdAt: current.createdAt,
         updatedAt: ctx.now().toISOString(),
       };
-      if (next.organisationId !== current.organisationId) {
-        await checkOrganisation(
-          partnerId,
-          next.organisationId,
-          'organisationId',
-          'metering-operator',
-        );
-      }
       const oldManager = current.managerOrganisationId;
       const newManager = next.managerOrganisationId;
       const managerChanged = oldManager !== newManager;
@@ -233,7 +229,110 @@ export function createDynamoPropertyStore(options: TenancyStoreOptions): Propert
         before: current,
       });
     },
+
+    async startTransfer(partnerId, propertyId, toOrganisationId, expectedVersion) {
+      checkKeyParts({ partnerId, propertyId });
+      const to = id(toOrganisationId, 'toOrganisationId');
+      if (!Number.isInteger(expectedVersion) || expectedVersion < 1) {
+        throw invalid('expectedVersion', 'format', 'must be a whole number >= 1');
+      }
+      const key = propertyKey(partnerId, propertyId);
+      const item = await getItem(ctx, key);
+      if (!item) throw notFound(what(propertyId));
+      const current = recordOf<Property>(item);
+      const pending = resumable(current, to, expectedVersion, what(propertyId));
+      if (pending) return current;
+      if (to === current.organisationId) {
+        throw invalid('toOrganisationId', 'not-allowed', 'is already the operator');
+      }
+      await checkOrganisation(partnerId, to, 'toOrganisationId', 'metering-operator');
+      const at = ctx.now().toISOString();
+      const next: Property = {
+        ...current,
+        organisationId: to,
+        transfer: {
+          fromOrganisationId: current.organisationId,
+          toOrganisationId: to,
+          startedAt: at,
+          startedOnVersion: current.version,
+        },
+        version: current.version + 1,
+        updatedAt: at,
+      };
+      try {
+        await writeVersioned(ctx, key, item, toItem(next), current.version, what(propertyId));
+      } catch (err) {
+        // Two callers starting the same transfer at once: the one that lost resumes it.
+        const stored = await getItem(ctx, key);
+        const now = stored ? recordOf<Property>(stored) : null;
+        if (
+          now?.transfer?.toOrganisationId === to &&
+          now.transfer.startedOnVersion === current.version
+        ) {
+          return now;
+        }
+        throw err;
+      }
+      return next;
+    },
+
+    async finishTransfer(partnerId, propertyId, transfer) {
+      checkKeyParts({ partnerId, propertyId });
+      try {
+        await ctx.doc.send(
+          new UpdateCommand({
+            TableName: ctx.TableName,
+            Key: propertyKey(partnerId, propertyId),
+            UpdateExpression: 'SET #version = #version + :one, #updatedAt = :now REMOVE #transfer',
+            ConditionExpression:
+              '#transfer.#to = :to AND #transfer.#startedAt = :startedAt AND #org = :to',
+            ExpressionAttributeNames: {
+              '#version': 'version',
+              '#updatedAt': 'updatedAt',
+              '#transfer': 'transfer',
+              '#to': 'toOrganisationId',
+              '#startedAt': 'startedAt',
+              '#org': 'organisationId',
+            },
+            ExpressionAttributeValues: {
+              ':one': 1,
+              ':now': ctx.now().toISOString(),
+              ':to': transfer.toOrganisationId,
+              ':startedAt': transfer.startedAt,
+            },
+          }),
+        );
+        return true;
+      } catch (err) {
+        if (isConditionFailed(err)) return false;
+        throw err;
+      }
+    },
   };
+}
+
+/**
+ * Whether a start of a transfer to `to` finds that transfer pending (and may
+ * complete it), or may start one. A pending transfer elsewhere is in the way.
+ */
+function resumable(current: Property, to: string, expectedVersion: number, what: string): boolean {
+  const pending = current.transfer;
+  if (pending === undefined) {
+    if (expectedVersion !== current.version) throw stale(what);
+    return false;
+  }
+  if (pending.toOrganisationId !== to) {
+    throw new DomainError(
+      'CONFLICT',
+      `${what} is being transferred to organisation ${pending.toOrganisationId}; ` +
+        'complete that transfer first',
+      { details: { reason: 'transfer-pending', toOrganisationId: pending.toOrganisationId } },
+    );
+  }
+  if (expectedVersion !== current.version && expectedVersion !== pending.startedOnVersion) {
+    throw stale(what);
+  }
+  return true;
 }
 
 function toItem(property: Property): Item {

@@ -2,6 +2,7 @@ import {
   DeleteCommand,
   GetCommand,
   PutCommand,
+  QueryCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
@@ -16,7 +17,13 @@ import { DomainError } from '../domain/errors.js';
 import { assertKeyParts } from '../iot/registry-rules.js';
 import { isConditionFailed } from './condition-failed.js';
 import { epochSeconds } from './epoch-seconds.js';
-import { refreshFamilyIndexKey, refreshFamilyKey, refreshTokenKey } from './keys.js';
+import {
+  GSI1,
+  refreshFamilyIndexKey,
+  refreshFamilyKey,
+  refreshTokenKey,
+  userSessionsPartition,
+} from './keys.js';
 import { TTL_ATTRIBUTE } from './table.js';
 
 type Item = Record<string, unknown>;
@@ -96,6 +103,7 @@ export function createDynamoRefreshTokenStore(options: {
               familyExpiresAt: family.expiresAt,
               ...(family.revokedAt === null ? {} : { revokedAt: family.revokedAt }),
               ...(family.revokedReason === null ? {} : { revokedReason: family.revokedReason }),
+              sessionFence: family.sessionFence,
               [TTL_ATTRIBUTE]: epochSeconds(family.expiresAt, 'expiresAt'),
             },
             ConditionExpression: 'attribute_not_exists(pk)',
@@ -188,6 +196,26 @@ export function createDynamoRefreshTokenStore(options: {
         return (await getItem(refreshFamilyKey(familyId))) !== undefined;
       }
     },
+
+    async listFamilies(partnerId, userId) {
+      assertKeyParts({ partnerId, userId });
+      const families: RefreshFamilyRecord[] = [];
+      let start: Item | undefined;
+      do {
+        const out = await doc.send(
+          new QueryCommand({
+            TableName,
+            IndexName: GSI1,
+            KeyConditionExpression: 'gsi1pk = :p',
+            ExpressionAttributeValues: { ':p': userSessionsPartition(partnerId, userId) },
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        );
+        families.push(...(out.Items ?? []).map(toFamily));
+        start = out.LastEvaluatedKey;
+      } while (start !== undefined);
+      return families;
+    },
   };
 }
 
@@ -201,6 +229,8 @@ function toFamily(item: Item): RefreshFamilyRecord {
     revokedAt: typeof item.revokedAt === 'string' ? item.revokedAt : null,
     revokedReason:
       typeof item.revokedReason === 'string' ? (item.revokedReason as RefreshRevocation) : null,
+    // Families stored before fences existed began under none.
+    sessionFence: typeof item.sessionFence === 'number' ? item.sessionFence : 0,
   };
 }
 

@@ -141,6 +141,60 @@ export function refreshFamilyIndexKey(
   };
 }
 
+/**
+ * A user's session fence (src/auth/session-fence.ts), read on every request
+ * of theirs. An item of its own: it must outlive the user item, whose
+ * deletion is one of the things it fences.
+ */
+export function sessionFenceKey(partnerId: string, userId: string): { pk: string; sk: string } {
+  return { pk: `P#${partnerId}#USER#${userId}#FENCE`, sk: 'FENCE' };
+}
+
+// ---- Authentication: support access -------------------------------------------
+
+/**
+ * The table partition of one user's support grants, read strongly consistent
+ * on every request of theirs. Sorted by expiry (ISO-8601 sorts as text), so
+ * that the read starts at the first grant not yet expired.
+ */
+export function userSupportPartition(partnerId: string, userId: string): string {
+  return `P#${partnerId}#USER#${userId}#SUPPORT`;
+}
+
+export function supportGrantKey(
+  partnerId: string,
+  userId: string,
+  expiresAt: string,
+  grantId: string,
+): { pk: string; sk: string } {
+  return { pk: userSupportPartition(partnerId, userId), sk: `${expiresAt}#${grantId}` };
+}
+
+/** The index partition of an organisation's support grants, newest first by querying backwards. */
+export function organisationSupportPartition(partnerId: string, organisationId: string): string {
+  return `P#${partnerId}#O#${organisationId}#SUPPORT`;
+}
+
+export function supportGrantIndexKey(
+  partnerId: string,
+  organisationId: string,
+  createdAt: string,
+  grantId: string,
+): { gsi1pk: string; gsi1sk: string } {
+  return {
+    gsi1pk: organisationSupportPartition(partnerId, organisationId),
+    gsi1sk: `${createdAt}#${grantId}`,
+  };
+}
+
+/**
+ * A grant's id, under its partner, naming the user and expiry its item is
+ * keyed by: what a revocation has, from the URL. Written once, never changed.
+ */
+export function supportGrantIdKey(partnerId: string, grantId: string): { pk: string; sk: string } {
+  return { pk: `P#${partnerId}#SUPPORT#${grantId}`, sk: 'SUPPORT' };
+}
+
 // ---- Authentication: the signing key ring ------------------------------------
 
 /**
@@ -425,4 +479,102 @@ export function meterKeyIndexKey(
   meterId: string,
 ): { gsi1pk: string; gsi1sk: string } {
   return { gsi1pk: partnerMeterKeysPartition(partnerId), gsi1sk: meterId };
+}
+
+// ---- Ingest: meter streams, readings, receptions, day aggregates ----------------------
+
+/** A meter's ingest state sits beside the meter item, in the same partition. */
+export function meterStreamKey(partnerId: string, meterId: string): { pk: string; sk: string } {
+  return { pk: `P#${partnerId}#METER#${meterId}`, sk: 'STREAM' };
+}
+
+/** One partition per meter holds its readings, sorted by the time they were first heard. */
+export function meterReadingsPartition(partnerId: string, meterId: string): string {
+  return `P#${partnerId}#METER#${meterId}#READINGS`;
+}
+
+export function readingKey(
+  partnerId: string,
+  meterId: string,
+  at: string,
+  digest: string,
+): { pk: string; sk: string } {
+  return { pk: meterReadingsPartition(partnerId, meterId), sk: `${at}#${digest}` };
+}
+
+/** Every gateway's reception of a meter's frames, for radio coverage. */
+export function meterReceptionsPartition(partnerId: string, meterId: string): string {
+  return `P#${partnerId}#METER#${meterId}#RX`;
+}
+
+export function receptionKey(
+  partnerId: string,
+  meterId: string,
+  readingAt: string,
+  digest: string,
+  thingName: string,
+): { pk: string; sk: string } {
+  return {
+    pk: meterReceptionsPartition(partnerId, meterId),
+    sk: `${readingAt}#${digest}#${thingName}`,
+  };
+}
+
+/** What one gateway heard, newest last: the index side of a reception. */
+export function gatewayReceptionsPartition(partnerId: string, thingName: string): string {
+  return `P#${partnerId}#GW#${thingName}#RX`;
+}
+
+/** A property's meter-days: one query gives the property's (or a month's) days of all its meters. */
+export function propertyDaysPartition(partnerId: string, propertyId: string): string {
+  return `P#${partnerId}#PROP#${propertyId}#DAYS`;
+}
+
+/** The index side of a unit's meter-days. */
+export function unitDaysPartition(partnerId: string, unitId: string): string {
+  return `P#${partnerId}#UNIT#${unitId}#DAYS`;
+}
+
+export function meterDayKey(
+  partnerId: string,
+  propertyId: string,
+  day: string,
+  meterId: string,
+): { pk: string; sk: string } {
+  return { pk: propertyDaysPartition(partnerId, propertyId), sk: `${day}#${meterId}` };
+}
+
+/** Frames kept with the reason they did not become readings, per organisation, expiring. */
+export function rejectedFramesPartition(partnerId: string, organisationId: string): string {
+  return `P#${partnerId}#O#${organisationId}#REJECTED`;
+}
+
+/** Meters heard by an organisation's gateways that it has not registered, one item each. */
+export function unregisteredMetersPartition(partnerId: string, organisationId: string): string {
+  return `P#${partnerId}#O#${organisationId}#UNREGISTERED`;
+}
+
+/** Batches from gateways the registry does not know: no partner to file them under. */
+export const ORPHAN_BATCHES_PARTITION = 'INGEST#ORPHANS';
+
+/** Health of a gateway as its stream shows it, beside the thing item. */
+export function gatewayHealthKey(thingName: string): { pk: string; sk: string } {
+  return { pk: `THING#${thingName}`, sk: 'HEALTH' };
+}
+
+// ---- Benchmarks ---------------------------------------------------------------
+
+/** Partitions one write benchmark spreads its items over. */
+export const BENCH_PARTITIONS = 16;
+
+/**
+ * A throwaway item of a write benchmark run. Spread over a few partitions, as
+ * ingest's writes are, so that one partition's write limit (1,000 WCU/s on
+ * Amazon DynamoDB) does not cap the measured rate.
+ */
+export function benchItemKey(runId: string, index: number): { pk: string; sk: string } {
+  return {
+    pk: `BENCH#${runId}#${index % BENCH_PARTITIONS}`,
+    sk: String(index).padStart(10, '0'),
+  };
 }

@@ -204,6 +204,93 @@ export function describeMeterStore(name: string, make: MakeStores): void {
       ]);
     });
 
+    it("moves a meter to its property's new operator, removed ones too, without an audit entry", async () => {
+      const stores = make();
+      const { partnerId: p, operator, property, unit } = await seedUnit(stores);
+      const operator2 = await stores.organisations.create(
+        p,
+        { name: 'Messdienst West', kind: 'metering-operator' },
+        admin,
+      );
+      const operator3 = await stores.organisations.create(
+        p,
+        { name: 'Messdienst Ost', kind: 'metering-operator' },
+        admin,
+      );
+      const input = hca(property.id, unit.id);
+      const meter = await stores.meters.create(p, input, admin);
+      const retired = await stores.meters.create(
+        p,
+        { ...hca(property.id, undefined), removedAt: '2024-12-31T00:00:00Z' },
+        admin,
+      );
+      const entries = async () => (await stores.audit.listByPartner(p, { limit: 100 })).items;
+      const logged = (await entries()).length;
+
+      const moved = await stores.meters.moveToOrganisation(p, meter.id, operator.id, operator2.id);
+      expect(moved).toEqual({
+        ...meter,
+        organisationId: operator2.id,
+        version: 2,
+        updatedAt: moved.updatedAt,
+      });
+      expect(await stores.meters.get(p, meter.id)).toEqual(moved);
+      // Ingest finds it with its new operator; the identity marker did not change.
+      const identity = {
+        manufacturer: 'QDS',
+        meterId: input.meterId,
+        deviceVersion: 0x35,
+        deviceType: 8,
+      };
+      expect(await stores.meters.findByIdentity(p, identity)).toEqual(moved);
+      expect(
+        (await stores.meters.moveToOrganisation(p, retired.id, operator.id, operator2.id))
+          .organisationId,
+      ).toBe(operator2.id);
+
+      // Again (a resumed transfer): as it is, nothing written.
+      expect(
+        await stores.meters.moveToOrganisation(p, meter.id, operator.id, operator2.id),
+      ).toEqual(moved);
+      // Neither end: someone else moved it.
+      await expect(
+        stores.meters.moveToOrganisation(p, meter.id, operator.id, operator3.id),
+      ).rejects.toMatchObject(domainError('CONFLICT', { reason: 'organisation' }));
+      await expect(
+        stores.meters.moveToOrganisation(p, 'met_missing', operator.id, operator2.id),
+      ).rejects.toMatchObject(domainError('NOT_FOUND'));
+      const other = await seedUnit(stores);
+      await expect(
+        stores.meters.moveToOrganisation(other.partnerId, meter.id, operator.id, operator2.id),
+      ).rejects.toMatchObject(domainError('NOT_FOUND'));
+      await expect(
+        stores.meters.moveToOrganisation(p, meter.id, operator.id, 'org#x'),
+      ).rejects.toMatchObject(domainError('VALIDATION_FAILED'));
+      expect((await entries()).length).toBe(logged);
+
+      // The move bumped the version: a change made on the version read before it is stale.
+      await expect(
+        stores.meters.update(p, meter.id, { location: 'Bad' }, 1, admin),
+      ).rejects.toMatchObject(domainError('CONFLICT'));
+      const changed = await stores.meters.update(p, meter.id, { location: 'Bad' }, 2, admin);
+      expect(changed).toMatchObject({ organisationId: operator2.id, version: 3 });
+    });
+
+    it('installs a meter under the operator the property has after a transfer started', async () => {
+      const stores = make();
+      const { partnerId: p, property, unit } = await seedUnit(stores);
+      const operator2 = await stores.organisations.create(
+        p,
+        { name: 'Messdienst West', kind: 'metering-operator' },
+        admin,
+      );
+      await stores.properties.startTransfer(p, property.id, operator2.id, property.version);
+      const meter = await stores.meters.create(p, hca(property.id, unit.id), admin);
+      expect(meter.organisationId).toBe(operator2.id);
+      const log = await stores.audit.listByOrganisation(p, operator2.id, { limit: 1 });
+      expect(log.items[0]).toMatchObject({ action: 'meter.created', target: { id: meter.id } });
+    });
+
     it('deletes a mistaken meter with its version, which frees its identity', async () => {
       const stores = make();
       const { partnerId: p, property, unit } = await seedUnit(stores);

@@ -88,12 +88,13 @@ export function describePropertyStore(name: string, make: MakeStores): void {
       expect((await byOperator(operator.id)).map((x) => x.id)).toEqual([a.id, b.id]);
       expect((await byManager(manager.id)).map((x) => x.id)).toEqual([a.id]);
 
-      // A change of metering operator and the manager taking over b.
+      // A change of metering operator (a transfer) and the manager taking over b.
+      await stores.properties.startTransfer(p, a.id, operator2.id, 1);
       const moved = await stores.properties.update(
         p,
         a.id,
-        { organisationId: operator2.id, managerOrganisationId: null },
-        1,
+        { managerOrganisationId: null },
+        2,
         admin,
       );
       expect(moved).not.toHaveProperty('managerOrganisationId');
@@ -109,6 +110,166 @@ export function describePropertyStore(name: string, make: MakeStores): void {
       expect(
         (await stores.properties.listByOrganisation(other.partnerId, operator.id)).items,
       ).toEqual([]);
+    });
+
+    it('changes the operator by a transfer only: a patch naming another one is refused', async () => {
+      const stores = make();
+      const { partnerId: p, operator } = await seedPartner(stores);
+      const operator2 = await stores.organisations.create(
+        p,
+        { name: 'Neu', kind: 'metering-operator' },
+        admin,
+      );
+      const property = await stores.properties.create(p, newProperty(operator.id), admin);
+      await expect(
+        stores.properties.update(p, property.id, { organisationId: operator2.id }, 1, admin),
+      ).rejects.toMatchObject(
+        domainError('VALIDATION_FAILED', { field: 'organisationId', reason: 'immutable' }),
+      );
+      await expect(
+        stores.properties.update(p, property.id, { organisationId: operator2.id }, 1, admin),
+      ).rejects.toThrow(/transfer/);
+      // The current operator sent back with the rest of the record is no change.
+      const same = await stores.properties.update(
+        p,
+        property.id,
+        { organisationId: operator.id, name: 'Haus' },
+        1,
+        admin,
+      );
+      expect(same).toMatchObject({ organisationId: operator.id, name: 'Haus', version: 2 });
+    });
+
+    it('starts a transfer: operator, list and mark in one write, no audit entry', async () => {
+      const stores = make();
+      const { partnerId: p, operator, manager } = await seedPartner(stores);
+      const operator2 = await stores.organisations.create(
+        p,
+        { name: 'Neu', kind: 'metering-operator' },
+        admin,
+      );
+      const property = await stores.properties.create(p, newProperty(operator.id), admin);
+      const entriesBefore = (await stores.audit.listByPartner(p)).items.length;
+      const other = await seedPartner(stores);
+
+      // Refused before anything is written: stale, missing, another partner's, wrong kind, same.
+      await expect(
+        stores.properties.startTransfer(p, property.id, operator2.id, 2),
+      ).rejects.toMatchObject(domainError('CONFLICT', { reason: 'version' }));
+      await expect(
+        stores.properties.startTransfer(p, 'prop_missing', operator2.id, 1),
+      ).rejects.toMatchObject(domainError('NOT_FOUND'));
+      await expect(
+        stores.properties.startTransfer(p, property.id, other.operator.id, 1),
+      ).rejects.toMatchObject(domainError('NOT_FOUND', { field: 'toOrganisationId' }));
+      await expect(
+        stores.properties.startTransfer(other.partnerId, property.id, other.operator.id, 1),
+      ).rejects.toMatchObject(domainError('NOT_FOUND'));
+      await expect(
+        stores.properties.startTransfer(p, property.id, manager.id, 1),
+      ).rejects.toMatchObject(
+        domainError('VALIDATION_FAILED', { field: 'toOrganisationId', reason: 'not-allowed' }),
+      );
+      await expect(
+        stores.properties.startTransfer(p, property.id, operator.id, 1),
+      ).rejects.toMatchObject(
+        domainError('VALIDATION_FAILED', { field: 'toOrganisationId', reason: 'not-allowed' }),
+      );
+      expect(await stores.properties.get(p, property.id)).toEqual(property);
+
+      const started = await stores.properties.startTransfer(p, property.id, operator2.id, 1);
+      expect(started).toMatchObject({
+        organisationId: operator2.id,
+        version: 2,
+        transfer: {
+          fromOrganisationId: operator.id,
+          toOrganisationId: operator2.id,
+          startedOnVersion: 1,
+        },
+      });
+      expect(started.transfer?.startedAt).toBe(started.updatedAt);
+      expect(await stores.properties.get(p, property.id)).toEqual(started);
+      const listed = async (org: string) =>
+        (
+          await collect((c) => stores.properties.listByOrganisation(p, org, c ? { cursor: c } : {}))
+        ).map((x) => x.id);
+      expect(await listed(operator.id)).toEqual([]);
+      expect(await listed(operator2.id)).toEqual([property.id]);
+      // The transfer's own entry is the use case's; the store writes none.
+      expect((await stores.audit.listByPartner(p)).items).toHaveLength(entriesBefore);
+    });
+
+    it('resumes a pending transfer to the same operator, refuses one elsewhere, and finishes once', async () => {
+      const stores = make();
+      const { partnerId: p, operator } = await seedPartner(stores);
+      const org = (name: string) =>
+        stores.organisations.create(p, { name, kind: 'metering-operator' }, admin);
+      const operator2 = await org('Zwei');
+      const operator3 = await org('Drei');
+      const property = await stores.properties.create(p, newProperty(operator.id), admin);
+      const started = await stores.properties.startTransfer(p, property.id, operator2.id, 1);
+
+      // The request that started it, sent again, and one that read the mark: nothing written.
+      expect(await stores.properties.startTransfer(p, property.id, operator2.id, 1)).toEqual(
+        started,
+      );
+      expect(await stores.properties.startTransfer(p, property.id, operator2.id, 2)).toEqual(
+        started,
+      );
+      await expect(
+        stores.properties.startTransfer(p, property.id, operator2.id, 3),
+      ).rejects.toMatchObject(domainError('CONFLICT', { reason: 'version' }));
+      await expect(
+        stores.properties.startTransfer(p, property.id, operator3.id, 2),
+      ).rejects.toMatchObject(
+        domainError('CONFLICT', { reason: 'transfer-pending', toOrganisationId: operator2.id }),
+      );
+      // Back to the old operator is a transfer elsewhere too.
+      await expect(
+        stores.properties.startTransfer(p, property.id, operator.id, 2),
+      ).rejects.toMatchObject(domainError('CONFLICT', { reason: 'transfer-pending' }));
+
+      // A patch meanwhile keeps the mark.
+      const renamed = await stores.properties.update(p, property.id, { name: 'Haus' }, 2, admin);
+      expect(renamed.transfer).toEqual(started.transfer);
+      expect((await stores.properties.get(p, property.id))?.transfer).toEqual(started.transfer);
+
+      const mark = started.transfer!;
+      expect(
+        await stores.properties.finishTransfer(p, property.id, { ...mark, startedAt: 'x' }),
+      ).toBe(false);
+      expect(await stores.properties.finishTransfer(p, property.id, mark)).toBe(true);
+      expect(await stores.properties.finishTransfer(p, property.id, mark)).toBe(false);
+      const done = await stores.properties.get(p, property.id);
+      expect(done).not.toHaveProperty('transfer');
+      expect(done).toMatchObject({ organisationId: operator2.id, name: 'Haus', version: 4 });
+      // Finished: the same target is now the operator, and a third one may be next.
+      await expect(
+        stores.properties.startTransfer(p, property.id, operator2.id, 4),
+      ).rejects.toMatchObject(domainError('VALIDATION_FAILED', { field: 'toOrganisationId' }));
+      const next = await stores.properties.startTransfer(p, property.id, operator3.id, 4);
+      expect(next.transfer).toMatchObject({
+        fromOrganisationId: operator2.id,
+        toOrganisationId: operator3.id,
+        startedOnVersion: 4,
+      });
+    });
+
+    it('lets concurrent starts of the same transfer all resume the one that was written', async () => {
+      const stores = make();
+      const { partnerId: p, operator } = await seedPartner(stores);
+      const operator2 = await stores.organisations.create(
+        p,
+        { name: 'Zwei', kind: 'metering-operator' },
+        admin,
+      );
+      const property = await stores.properties.create(p, newProperty(operator.id), admin);
+      const results = await Promise.all(
+        [1, 2, 3].map(() => stores.properties.startTransfer(p, property.id, operator2.id, 1)),
+      );
+      const stored = await stores.properties.get(p, property.id);
+      expect(stored?.version).toBe(2);
+      for (const result of results) expect(result.transfer).toEqual(stored?.transfer);
     });
 
     it('updates with versions and audits under the operator', async () => {

@@ -108,6 +108,7 @@ describe('on dynalite', () => {
         expiresAt: later(3600).toISOString(),
         revokedAt: null,
         revokedReason: null,
+        sessionFence: 0,
       };
       const token = {
         tokenId: 'tok-1',

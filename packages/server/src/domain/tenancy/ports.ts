@@ -22,7 +22,7 @@ import type { Actor } from '../audit.js';
 import type { Meter, MeterIdentity, MeterPatch, NewMeter } from './meter.js';
 import type { NewOrganisation, Organisation, OrganisationPatch } from './organisation.js';
 import type { NewPartner, Partner, PartnerPatch } from './partner.js';
-import type { NewProperty, Property, PropertyPatch } from './property.js';
+import type { NewProperty, Property, PropertyPatch, PropertyTransfer } from './property.js';
 import type { NewTenancy, Tenancy, TenancyPatch } from './tenancy.js';
 import type { NewUnit, Unit, UnitPatch } from './unit.js';
 import type { NewUser, PublicUser, User, UserPatch } from './user.js';
@@ -98,6 +98,10 @@ export interface PropertyStore {
     organisationId: string,
     options?: PageOptions,
   ): Promise<Page<Property>>;
+  /**
+   * VALIDATION_FAILED (`organisationId`, `immutable`) for a change of
+   * operator: that is startTransfer's. A pending transfer's mark stays.
+   */
   update(
     partnerId: string,
     propertyId: string,
@@ -112,6 +116,39 @@ export interface PropertyStore {
     expectedVersion: number,
     actor: Actor,
   ): Promise<void>;
+  /**
+   * The first step of a transfer (property-transfer.ts): in one conditional
+   * write the property gets `toOrganisationId` as operator (its operator's
+   * list with it) and the `transfer` mark. Appends no audit entry: the
+   * transfer's own entry, written once it is complete, is the record of it.
+   *
+   * With a transfer to the same organisation pending, nothing is written
+   * and the property is returned as stored, so the caller can complete it;
+   * `expectedVersion` may then be the current version or the one the
+   * transfer started on (a retry of the request that started it).
+   *
+   * NOT_FOUND when the property or the organisation (details.field
+   * `toOrganisationId`) is not the partner's; VALIDATION_FAILED when the
+   * organisation is no metering operator or already the operator; CONFLICT
+   * (`version`) on a stale version, CONFLICT (`transfer-pending`) while a
+   * transfer to another organisation is pending.
+   */
+  startTransfer(
+    partnerId: string,
+    propertyId: string,
+    toOrganisationId: string,
+    expectedVersion: number,
+  ): Promise<Property>;
+  /**
+   * Removes the mark once every meter has followed (version + 1). True when
+   * this call removed it; false when the mark was gone or another one
+   * (another caller completed the transfer). No audit entry.
+   */
+  finishTransfer(
+    partnerId: string,
+    propertyId: string,
+    transfer: PropertyTransfer,
+  ): Promise<boolean>;
 }
 
 export interface UnitStore {
@@ -189,6 +226,21 @@ export interface MeterStore {
   ): Promise<Meter>;
   /** For a meter entered by mistake; a meter that was used is retired with removedAt. */
   delete(partnerId: string, meterId: string, expectedVersion: number, actor: Actor): Promise<void>;
+  /**
+   * Hands a meter to its property's new operator, for a transfer
+   * (property-transfer.ts): one write conditional on the meter still having
+   * `fromOrganisationId`, version + 1, removed meters too. No audit entry of
+   * its own: the transfer's entry names every meter. A meter that already has
+   * `toOrganisationId` is returned as it is (a transfer resumed or run twice).
+   * NOT_FOUND when missing; CONFLICT (`organisation`) when it has another
+   * organisation than either.
+   */
+  moveToOrganisation(
+    partnerId: string,
+    meterId: string,
+    fromOrganisationId: string,
+    toOrganisationId: string,
+  ): Promise<Meter>;
 }
 
 /**

@@ -74,9 +74,33 @@ export interface Property extends Versioned {
   heatingSystem: HeatingSystem;
   /** Overrides DEFAULT_MINIMUM_AGGREGATION_UNITS upwards only; absent means the default. */
   minimumAggregationUnits?: number;
+  /**
+   * A change of operator in flight: set in the same write that makes
+   * `toOrganisationId` the operator, removed once every meter has followed.
+   * Absent otherwise.
+   */
+  transfer?: PropertyTransfer;
 }
 
-export type PropertyFields = Omit<Property, keyof Versioned | 'id' | 'partnerId'>;
+/**
+ * The mark of an unfinished transfer (src/domain/tenancy/property-transfer.ts).
+ * While it stands, some of the property's meters may still carry the old
+ * operator; calling the transfer again with the same target completes it.
+ */
+export interface PropertyTransfer {
+  fromOrganisationId: string;
+  toOrganisationId: string;
+  /** When the operator changed (ISO-8601 UTC). */
+  startedAt: string;
+  /**
+   * The version the property had when the transfer started: a retry of the
+   * very request that started it names this one, not the version the mark
+   * itself produced, and is let through to complete it.
+   */
+  startedOnVersion: number;
+}
+
+export type PropertyFields = Omit<Property, keyof Versioned | 'id' | 'partnerId' | 'transfer'>;
 
 export interface NewProperty {
   organisationId: string;
@@ -89,8 +113,10 @@ export interface NewProperty {
 }
 
 /**
- * The operator can change (a change of metering service provider), so
- * organisationId is patchable; the store then moves the property's list entry.
+ * A change of operator is not a patch: it moves the property's meters too,
+ * and is a transfer (PropertyStore.startTransfer, property-transfer.ts).
+ * `organisationId` is accepted only with the current value, so that a client
+ * sending a whole record back is not refused.
  */
 export interface PropertyPatch {
   organisationId?: string;
@@ -154,10 +180,17 @@ export function validateNewProperty(input: NewProperty): PropertyFields {
 }
 
 export function applyPropertyPatch(current: Property, patch: PropertyPatch): PropertyFields {
+  const input = record(patch, 'patch');
+  if (input.organisationId !== undefined && input.organisationId !== current.organisationId) {
+    throw invalid(
+      'organisationId',
+      'immutable',
+      'changes by a transfer of the property (transferProperty), which moves its meters too',
+    );
+  }
   return readPropertyFields(
     mergePatch(current, patch, {
       mutable: [
-        'organisationId',
         'managerOrganisationId',
         'name',
         'address',

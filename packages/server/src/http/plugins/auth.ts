@@ -2,7 +2,9 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Authenticator } from '../../auth/authenticator.js';
 import { authorize, grantsFor, type ResourceScope } from '../../auth/authorize.js';
-import type { Principal, Role, RoleGrant } from '../../auth/principal.js';
+import type { Principal, Role, RoleGrant, SupportAccess } from '../../auth/principal.js';
+import { supportUsed, type SupportMode } from '../../auth/support-access.js';
+import type { AuditLog } from '../../domain/audit.js';
 import { DomainError } from '../../domain/errors.js';
 
 /**
@@ -23,6 +25,16 @@ export type AccessRule =
       embed?: boolean;
       /** Whether API keys are admitted; default true. */
       apiKeys?: boolean;
+      /**
+       * How support access (an organisation's time-limited grant to a support
+       * user, src/auth/support-access.ts) counts here. By default as an
+       * operator grant: `operate` on every method, `read` on GET and HEAD.
+       * `none` on routes that mint credentials or open access, so that support
+       * staff cannot make themselves something that outlasts their grant;
+       * `any` lets both levels through on every method, for a route that
+       * checks the support user itself.
+       */
+      support?: 'none' | 'any';
     };
 
 export interface AccessTableEntry {
@@ -44,6 +56,8 @@ declare module 'fastify' {
      * that reach it. Call it with the scope of the stored resource.
      */
     authorize(target: ResourceScope): RoleGrant[];
+    /** Support access that authorised this request so far, by grant id; null when none. */
+    supportUses: Map<string, SupportAccess> | null;
   }
   interface FastifyInstance {
     /** Every route with its access rule, as registered. */
@@ -70,9 +84,28 @@ function bearerOf(request: FastifyRequest): string | undefined {
 
 export interface AuthPluginOptions {
   authenticator: Authenticator;
+  /**
+   * Where a request served through support access is recorded
+   * (`support-access.used`, in the organisation's log). Without it, such a
+   * request fails rather than go unrecorded.
+   */
+  audit?: Pick<AuditLog, 'append'>;
 }
 
-const authPlugin: FastifyPluginAsync<AuthPluginOptions> = async (app, { authenticator }) => {
+const READ_METHODS = new Set(['GET', 'HEAD']);
+
+/** Which support access a request admits: the route's rule, then its method. */
+function supportModeOf(
+  access: Exclude<AccessRule, { public: string }>,
+  method: string,
+): SupportMode {
+  // Support access adds operator grants: a route no operator may use gains nothing from it.
+  if (access.support === 'none' || !access.roles.includes('operator')) return 'none';
+  if (access.support === 'any') return 'any';
+  return READ_METHODS.has(method) ? 'read' : 'write';
+}
+
+const authPlugin: FastifyPluginAsync<AuthPluginOptions> = async (app, { authenticator, audit }) => {
   const table: AccessTableEntry[] = [];
 
   app.addHook('onRoute', (route) => {
@@ -101,6 +134,7 @@ const authPlugin: FastifyPluginAsync<AuthPluginOptions> = async (app, { authenti
   app.decorate('accessTable', () => table.map((entry) => ({ ...entry })));
 
   app.decorateRequest('principal', null);
+  app.decorateRequest('supportUses', null);
   app.decorateRequest('authorize', function (this: FastifyRequest, target: ResourceScope) {
     const access = this.routeOptions.config.access;
     if (access === undefined || 'public' in access || this.principal === null) {
@@ -110,7 +144,39 @@ const authPlugin: FastifyPluginAsync<AuthPluginOptions> = async (app, { authenti
         `route ${this.routeOptions.url} authorises without a rule`,
       );
     }
-    return authorize(this.principal, access.roles, target);
+    const reaching = authorize(this.principal, access.roles, target);
+    for (const use of supportUsed(this.principal, reaching)) {
+      this.supportUses ??= new Map();
+      this.supportUses.set(use.grantId, use);
+    }
+    return reaching;
+  });
+
+  // Before the answer leaves: a request served through support access is not
+  // served unrecorded. If the entry cannot be written, the caller gets an error.
+  app.addHook('onSend', async (request, _reply, payload) => {
+    // Loose checks: routes of plugins registered before this one (the docs) lack the decorations.
+    const uses = request.supportUses;
+    const principal = request.principal;
+    if (!uses || uses.size === 0 || !principal) return payload;
+    request.supportUses = null;
+    if (audit === undefined) {
+      throw new DomainError(
+        'INTERNAL_ERROR',
+        'support access was used with no audit log to record it',
+      );
+    }
+    for (const use of uses.values()) {
+      await audit.append({
+        partnerId: principal.partnerId,
+        organisationId: use.organisationId,
+        actor: { kind: 'user', id: principal.subject },
+        action: 'support-access.used',
+        target: { type: 'support-access', id: use.grantId },
+        after: { method: request.method, route: request.routeOptions.url, access: use.access },
+      });
+    }
+    return payload;
   });
 
   // onRequest: a caller without credentials hears 401 before anything about its input.
@@ -145,6 +211,7 @@ const authPlugin: FastifyPluginAsync<AuthPluginOptions> = async (app, { authenti
       principal = await authenticator.bearer(bearer, {
         embed: access.embed === true,
         origin: request.headers.origin,
+        support: supportModeOf(access, request.method),
       });
     } else {
       throw new DomainError('UNAUTHENTICATED', 'this route needs credentials', {

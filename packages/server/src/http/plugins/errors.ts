@@ -9,6 +9,7 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   UNAUTHENTICATED: 401,
   INVALID_CREDENTIALS: 401,
   FORBIDDEN: 403,
+  AGGREGATION_TOO_SMALL: 403,
   NOT_FOUND: 404,
   CONFLICT: 409,
   PAYLOAD_TOO_LARGE: 413,
@@ -21,11 +22,28 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
 // For framework errors that carry only a status: the general code of each status.
 const CODE_BY_STATUS = new Map<number, ErrorCode>(
   Object.entries(ERROR_STATUS)
-    .filter(([code]) => code !== 'INVALID_CREDENTIALS')
+    .filter(([code]) => code !== 'INVALID_CREDENTIALS' && code !== 'AGGREGATION_TOO_SMALL')
     .map(([code, status]) => [status, code as ErrorCode]),
 );
 
 type Details = NonNullable<ErrorResponse['error']['details']>;
+type Context = NonNullable<ErrorResponse['error']['context']>;
+
+/**
+ * Codes whose details are facts meant for the caller (numbers it could
+ * count itself), sent as `context`; other codes' details are for the log.
+ */
+const PUBLIC_CONTEXT: ReadonlySet<ErrorCode> = new Set(['AGGREGATION_TOO_SMALL']);
+
+function contextOf(code: ErrorCode, details: unknown): Context | undefined {
+  if (!PUBLIC_CONTEXT.has(code) || typeof details !== 'object' || details === null) {
+    return undefined;
+  }
+  const entries = Object.entries(details).filter((e): e is [string, string | number | boolean] =>
+    ['string', 'number', 'boolean'].includes(typeof e[1]),
+  );
+  return entries.length === 0 ? undefined : Object.fromEntries(entries);
+}
 
 function validationDetails(err: FastifyError): Details {
   const context = err.validationContext ?? 'body';
@@ -42,12 +60,14 @@ function send(
   code: ErrorCode,
   vars: Record<string, string>,
   details?: Details,
+  context?: Context,
 ) {
   const body: ErrorResponse = {
     error: {
       code,
       message: request.t(`errors.${code}`, vars),
       ...(details && details.length > 0 ? { details } : {}),
+      ...(context === undefined ? {} : { context }),
       requestId: request.id,
     },
   };
@@ -68,11 +88,14 @@ const errorsPlugin: FastifyPluginAsync = async (app) => {
     }
     if (isDomainError(err)) {
       if (ERROR_STATUS[err.code] >= 500) request.log.error({ err }, 'domain error');
-      return send(request, reply, err.code, {
-        detail: err.message,
-        method: request.method,
-        url: request.url,
-      });
+      return send(
+        request,
+        reply,
+        err.code,
+        { detail: err.message, method: request.method, url: request.url },
+        undefined,
+        contextOf(err.code, err.details),
+      );
     }
     const status = err.statusCode ?? 500;
     if (status >= 400 && status < 500) {

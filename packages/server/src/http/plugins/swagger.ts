@@ -26,6 +26,10 @@ const swaggerPlugin: FastifyPluginAsync<{ version: string }> = async (app, opts)
         { name: 'partners', description: 'Partners (white-label tenants) and their branding' },
         { name: 'organisations', description: 'Metering operators and property managers' },
         { name: 'users', description: 'Users, their roles and their own profile' },
+        {
+          name: 'support-access',
+          description: 'Time-limited, audited support access to an organisation',
+        },
         { name: 'api-keys', description: 'API keys for integrators (shown once)' },
         { name: 'audit', description: 'The append-only log of every change' },
         { name: 'properties', description: 'Properties (buildings) served by an operator' },

@@ -62,8 +62,9 @@ const apiKeyRoutes: FastifyPluginAsyncTypebox<ApiKeyRoutesOptions> = async (app,
   app.post(
     '/v1/api-keys',
     {
-      // A key that could make keys would outlive its own revocation through them.
-      config: { access: { roles: MANAGERS, apiKeys: false } },
+      // A key that could make keys would outlive its own revocation through them;
+      // a key made through support access would outlive the support access.
+      config: { access: { roles: MANAGERS, apiKeys: false, support: 'none' } },
       schema: {
         operationId: 'createApiKey',
         tags: ['api-keys'],

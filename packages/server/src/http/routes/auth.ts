@@ -154,7 +154,9 @@ const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, opt
         operationId: 'getMe',
         tags: ['auth'],
         summary: 'Who the caller is',
-        description: 'The signed-in user or API key: partner, roles with their scope, locale.',
+        description:
+          'The signed-in user or API key: partner, roles with their scope, locale, and the ' +
+          'support access organisations granted the user.',
         response: { 200: Me, 401: ErrorRef, 403: ErrorRef },
       },
     },
@@ -167,6 +169,16 @@ const authRoutes: FastifyPluginAsyncTypebox<AuthRoutesOptions> = async (app, opt
         grants: principal.grants,
         ...(principal.locale === undefined ? {} : { locale: principal.locale }),
         ...(principal.scopes === undefined ? {} : { scopes: principal.scopes }),
+        ...(principal.support === undefined
+          ? {}
+          : {
+              supportAccess: principal.support.map((s) => ({
+                supportAccessId: s.grantId,
+                organisationId: s.organisationId,
+                access: s.access,
+                expiresAt: s.expiresAt,
+              })),
+            }),
       };
     },
   );

@@ -33,7 +33,8 @@ const embedTokenRoutes: FastifyPluginAsyncTypebox<EmbedTokenRoutesOptions> = asy
   app.post(
     '/v1/embed-tokens',
     {
-      config: { access: { roles: ISSUERS } },
+      // Support access mints no credentials, not even short-lived ones.
+      config: { access: { roles: ISSUERS, support: 'none' } },
       schema: {
         operationId: 'createEmbedToken',
         tags: ['widgets'],

@@ -126,8 +126,9 @@ const propertyRoutes: FastifyPluginAsyncTypebox<PropertyRoutesOptions> = async (
         tags: ['properties'],
         summary: 'Change a property',
         description:
-          'Send the version last read; 409 when it changed meanwhile. A change of operator ' +
-          '(`organisationId`) needs a grant reaching the new operator as well.',
+          'Send the version last read; 409 when it changed meanwhile. The operator ' +
+          '(`organisationId`) does not change here (400): that is a transfer, ' +
+          '`POST /v1/properties/{propertyId}/transfer`, which moves the meters along.',
         params: PropertyParams,
         body: UpdatePropertyRequest,
         response: {
@@ -144,11 +145,6 @@ const propertyRoutes: FastifyPluginAsyncTypebox<PropertyRoutesOptions> = async (
       const partnerId = partnerOf(request);
       const property = await loadProperty(properties, partnerId, request.params.propertyId);
       request.authorize(propertyScope(property));
-      const { organisationId } = request.body;
-      if (organisationId !== undefined && organisationId !== property.organisationId) {
-        // Handing a building to an operator is the receiving side's business too.
-        request.authorize({ partnerId, organisationId });
-      }
       return properties.update(
         partnerId,
         property.id,

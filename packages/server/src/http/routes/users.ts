@@ -3,7 +3,8 @@ import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { hashPassword, verifyPassword } from '../../auth/password-hash.js';
 import { ROLES, type Role } from '../../auth/principal.js';
-import { DomainError } from '../../domain/errors.js';
+import { endUserSessions, type SessionDeps } from '../../auth/sessions.js';
+import { DomainError, isDomainError } from '../../domain/errors.js';
 import type { UserStore } from '../../domain/tenancy/ports.js';
 import {
   toPublicUser,
@@ -31,6 +32,8 @@ import { pageOptions, partnerOf } from './tenancy-access.js';
 
 export interface UserRoutesOptions extends GrantTargetStores {
   users: Pick<UserStore, 'create' | 'get' | 'list' | 'update' | 'delete'>;
+  /** The sessions users sign in to: a change of password, grants or status ends them. */
+  sessions: Pick<SessionDeps, 'refreshTokens' | 'fences' | 'now'>;
   /** Password changes per user and minute; each costs a scrypt run. Default 10. */
   passwordChangesPerMinute?: number;
 }
@@ -60,6 +63,34 @@ const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (app, opt
 
   const isSelf = (request: FastifyRequest, user: User) =>
     request.principal?.kind === 'user' && request.principal.subject === user.id;
+
+  /**
+   * After the change is stored: a session begun with the old password, under
+   * the old grants or while the user was active must not go on. Grants travel
+   * in access tokens, so a changed grant needs a new sign-in to show anyway.
+   */
+  const endSessions = (user: User) =>
+    endUserSessions(options.sessions, { partnerId: user.partnerId, userId: user.id });
+
+  /**
+   * Runs a change that ends the user's sessions. A failure that is no refusal
+   * (the audit entry could not be written, say) may come after the change was
+   * stored: the sessions end all the same, and the caller hears the error.
+   */
+  async function endingSessions<T>(user: User, change: () => Promise<T>): Promise<T> {
+    try {
+      return await change();
+    } catch (err) {
+      if (!isDomainError(err)) await endSessions(user).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Whether a change reaches what a session was granted on. */
+  const credentialsChanged = (before: User, after: User) =>
+    before.passwordHash !== after.passwordHash ||
+    before.status !== after.status ||
+    JSON.stringify(before.grants) !== JSON.stringify(after.grants);
 
   async function checkedGrants(partnerId: string, inputs: unknown) {
     return checkGrantTargets(options, partnerId, grantsWithin(partnerId, inputs as GrantInput[]));
@@ -160,7 +191,9 @@ const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (app, opt
         description:
           'Send the `version` last read (409 when stale). Grants are replaced as a whole and ' +
           'checked as on creation. Partner admins cannot take their own admin grant away or ' +
-          'disable themselves (403): another admin must.',
+          'disable themselves (403): another admin must. A change of password, grants or ' +
+          'status ends every session of the user: their access tokens are refused from the ' +
+          'next request on, their refresh tokens too; they sign in again.',
         params: UserParams,
         body: UpdateUserRequest,
         response: {
@@ -195,7 +228,10 @@ const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (app, opt
         );
       }
       if (password !== undefined) patch.passwordHash = await hashPassword(password);
-      const updated = await users.update(user.partnerId, user.id, patch, version, actorOf(request));
+      const update = () => users.update(user.partnerId, user.id, patch, version, actorOf(request));
+      const touches = ['passwordHash', 'grants', 'status'].some((f) => f in patch);
+      const updated = touches ? await endingSessions(user, update) : await update();
+      if (credentialsChanged(user, updated)) await endSessions(updated);
       return toPublicUser(updated);
     },
   );
@@ -209,8 +245,9 @@ const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (app, opt
         tags: ['users'],
         summary: 'Delete a user',
         description:
-          'With the `version` last read (409 when stale). The user’s sessions end at their next ' +
-          'refresh. Partner admins cannot delete themselves (403).',
+          'With the `version` last read (409 when stale). Every session of the user ends: ' +
+          'their access and refresh tokens are refused from the next request on. Partner admins ' +
+          'cannot delete themselves (403).',
         params: UserParams,
         querystring: DeleteQuery,
         response: {
@@ -228,7 +265,10 @@ const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (app, opt
       if (isSelf(request, user)) {
         throw new DomainError('FORBIDDEN', 'you cannot delete yourself; ask another admin');
       }
-      await users.delete(user.partnerId, user.id, request.query.version, actorOf(request));
+      await endingSessions(user, () =>
+        users.delete(user.partnerId, user.id, request.query.version, actorOf(request)),
+      );
+      await endSessions(user);
       return reply.code(204).send(null);
     },
   );
@@ -297,8 +337,10 @@ const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (app, opt
         tags: ['users'],
         summary: 'Change one’s own password',
         description:
-          'Needs the current password: 401 INVALID_CREDENTIALS when it is wrong. Other ' +
-          'sessions stay signed in. A few attempts a minute at most.',
+          'Needs the current password: 401 INVALID_CREDENTIALS when it is wrong. Every session ' +
+          'ends, this one too (the access token cannot tell which refresh session is the ' +
+          'caller’s, and a password is changed when a session may be in the wrong hands): ' +
+          'sign in again with the new password. A few attempts a minute at most.',
         body: ChangePasswordRequest,
         response: {
           204: Type.Null({ description: 'Changed.' }),
@@ -322,7 +364,10 @@ const userRoutes: FastifyPluginAsyncTypebox<UserRoutesOptions> = async (app, opt
         });
       }
       const passwordHash = await hashPassword(newPassword);
-      await users.update(user.partnerId, user.id, { passwordHash }, user.version, actorOf(request));
+      const updated = await endingSessions(user, () =>
+        users.update(user.partnerId, user.id, { passwordHash }, user.version, actorOf(request)),
+      );
+      await endSessions(updated);
       return reply.code(204).send(null);
     },
   );

@@ -57,6 +57,24 @@ export const Me = Type.Object(
     grants: Type.Array(Type.Ref('RoleGrant')),
     locale: Type.Optional(Type.String()),
     scopes: Type.Optional(Type.Array(Type.String())),
+    supportAccess: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            supportAccessId: Type.String(),
+            organisationId: Type.String(),
+            access: StringEnum(['read', 'operate'] as const),
+            expiresAt: Type.String({ format: 'date-time' }),
+          },
+          { additionalProperties: false },
+        ),
+        {
+          description:
+            'Support access organisations granted the user, active now: each adds the operator ' +
+            'grant on its organisation listed in `grants`.',
+        },
+      ),
+    ),
   },
   { $id: 'Me', additionalProperties: false },
 );

@@ -33,6 +33,14 @@ export const ErrorResponse = Type.Object(
             ),
           ),
         ),
+        context: Type.Optional(
+          Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()]), {
+            description:
+              'Machine-readable facts of some codes: AGGREGATION_TOO_SMALL has `units` (units ' +
+              'with data in the period) and `minimumUnits` (how many an aggregate needs).',
+            examples: [{ units: 2, minimumUnits: 3 }],
+          }),
+        ),
         requestId: Type.String({ description: 'Quote it when reporting a problem.' }),
       },
       { additionalProperties: false },

@@ -44,6 +44,21 @@ const TimeZone = Type.String({
   examples: ['Europe/Berlin'],
 });
 
+const PendingTransfer = Type.Object(
+  {
+    fromOrganisationId: Type.String(),
+    toOrganisationId: Type.String(),
+    startedAt: Type.String({ format: 'date-time', description: 'When the operator changed.' }),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'A transfer to another operator that has not completed: `organisationId` is already the ' +
+      "new operator, some meters may still be the old one's. `POST …/transfer` with the same " +
+      '`toOrganisationId` completes it; a transfer elsewhere is refused (409) until then.',
+  },
+);
+
 export const Property = Type.Object(
   {
     id: Type.String(),
@@ -57,6 +72,7 @@ export const Property = Type.Object(
     timeZone: Type.String(),
     heatingSystem: HeatingSystem,
     minimumAggregationUnits: Type.Optional(Type.Integer()),
+    transfer: Type.Optional(PendingTransfer),
     ...RecordMeta,
   },
   { $id: 'Property', additionalProperties: false },
@@ -84,7 +100,8 @@ export const UpdatePropertyRequest = Type.Object(
       Type.String({
         ...Id,
         description:
-          'A change of metering operator; the caller must reach both the old and the new one.',
+          'Only the current operator is accepted (400 otherwise): a change of metering operator ' +
+          'is a transfer (`POST /v1/properties/{propertyId}/transfer`), which moves the meters too.',
       }),
     ),
     managerOrganisationId: Nullable(Id),

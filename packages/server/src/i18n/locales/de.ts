@@ -7,6 +7,8 @@ export const de: Messages = {
     UNAUTHENTICATED: 'Dafür müssen Sie sich anmelden.',
     INVALID_CREDENTIALS: 'E-Mail-Adresse oder Passwort ist falsch.',
     FORBIDDEN: 'Dazu sind Sie nicht berechtigt.',
+    AGGREGATION_TOO_SMALL:
+      'In diesem Zeitraum haben zu wenige Einheiten Daten, um eine Summe zu zeigen, ohne den Verbrauch eines Haushalts offenzulegen; bitte wählen Sie einen längeren Zeitraum.',
     CONFLICT:
       'Dies wurde inzwischen von jemand anderem geändert; bitte neu laden und erneut versuchen.',
     RATE_LIMITED: 'Zu viele Anfragen; bitte warten Sie einen Moment und versuchen Sie es erneut.',

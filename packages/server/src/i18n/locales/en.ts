@@ -7,6 +7,8 @@ export const en = {
     UNAUTHENTICATED: 'You need to sign in to do this.',
     INVALID_CREDENTIALS: 'Wrong e-mail address or password.',
     FORBIDDEN: 'You are not allowed to do this.',
+    AGGREGATION_TOO_SMALL:
+      'Too few units have data in this period to show their total without revealing one household’s consumption; choose a longer period.',
     CONFLICT: 'This was changed by someone else in the meantime; load it again and retry.',
     RATE_LIMITED: 'Too many requests; please wait a moment and try again.',
     PAYLOAD_TOO_LARGE: 'The request body is too large.',

@@ -7,6 +7,8 @@ export const fr: Messages = {
     UNAUTHENTICATED: 'Vous devez vous connecter pour faire cela.',
     INVALID_CREDENTIALS: 'Adresse e-mail ou mot de passe incorrect.',
     FORBIDDEN: 'Vous n’êtes pas autorisé à faire cela.',
+    AGGREGATION_TOO_SMALL:
+      'Trop peu de logements ont des données sur cette période pour en montrer le total sans révéler la consommation d’un ménage ; choisissez une période plus longue.',
     CONFLICT: 'Ceci a été modifié entre-temps ; rechargez-le et réessayez.',
     RATE_LIMITED: 'Trop de requêtes ; veuillez patienter un instant et réessayer.',
     PAYLOAD_TOO_LARGE: 'Le corps de la requête est trop volumineux.',

@@ -7,6 +7,8 @@ export const pl: Messages = {
     UNAUTHENTICATED: 'Aby to zrobić, musisz się zalogować.',
     INVALID_CREDENTIALS: 'Nieprawidłowy adres e-mail lub hasło.',
     FORBIDDEN: 'Nie masz uprawnień, aby to zrobić.',
+    AGGREGATION_TOO_SMALL:
+      'W tym okresie zbyt mało lokali ma dane, aby pokazać sumę bez ujawnienia zużycia jednego gospodarstwa; wybierz dłuższy okres.',
     CONFLICT: 'Ktoś inny w międzyczasie to zmienił; wczytaj ponownie i spróbuj jeszcze raz.',
     RATE_LIMITED: 'Zbyt wiele żądań; odczekaj chwilę i spróbuj ponownie.',
     PAYLOAD_TOO_LARGE: 'Treść żądania jest za duża.',

@@ -7,6 +7,8 @@ export const tr: Messages = {
     UNAUTHENTICATED: 'Bunu yapmak için oturum açmanız gerekiyor.',
     INVALID_CREDENTIALS: 'E-posta adresi veya parola yanlış.',
     FORBIDDEN: 'Bunu yapmaya yetkiniz yok.',
+    AGGREGATION_TOO_SMALL:
+      'Bu dönemde, bir hanenin tüketimini açığa çıkarmadan toplamı göstermek için yeterli sayıda birimin verisi yok; daha uzun bir dönem seçin.',
     CONFLICT: 'Bu, bu arada başka biri tarafından değiştirildi; yeniden yükleyip tekrar deneyin.',
     RATE_LIMITED: 'Çok fazla istek; lütfen biraz bekleyip tekrar deneyin.',
     PAYLOAD_TOO_LARGE: 'İstek gövdesi çok büyük.',

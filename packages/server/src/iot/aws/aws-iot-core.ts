@@ -278,6 +278,21 @@ export class AwsIotCore implements IotCore {
   }
 
   /**
+   * Who owns a thing, from its attributes alone (one DescribeThing, no
+   * certificate reads): what the ingest needs per batch, cached there.
+   */
+  async gatewayOwner(thingName: string): Promise<Owner | null> {
+    if (!isValidThingName(thingName)) return null;
+    try {
+      const { attributes } = await this.#iot.send(new DescribeThingCommand({ thingName }));
+      return ownerOf(attributes);
+    } catch (err) {
+      if (isAwsError(err, 'ResourceNotFoundException')) return null;
+      throw toDomainError(err, `looking up thing '${thingName}' failed`);
+    }
+  }
+
+  /**
    * ListThings takes one attribute filter. It filters on `organisationId` when
    * one is asked for (the narrower set, so pages come back full) and on
    * `partnerId` otherwise; every thing returned is then checked against both

@@ -1,0 +1,192 @@
+// `npm run bench:ingest`: simulated gateways publish telegrams over mutual TLS through the local
+// IoT Core emulator into the ingest pipeline and dynalite; then, on the same endpoint, the raw
+// BatchWriteItem rate. Prints telegrams/s end to end, latency publish → stored, and the ratio.
+//
+// Environment: BENCH_TELEGRAMS (default 3000), BENCH_GATEWAYS (default 8), BENCH_METERS (default 400).
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TelegramBatch } from '@zaehlwerk/firmware-contract';
+import {
+  createFleet,
+  createSimulator,
+  type Simulator,
+} from '@zaehlwerk/firmware-contract/simulator';
+import { makeGatewayKeyAndCsr } from '../src/demo/gateway-key.js';
+import { seedDemo } from '../src/demo/seed.js';
+import { createContractGate } from '../src/ingest/contract-gate.js';
+import { createPlatformIngest } from '../src/ingest/platform-ingest.js';
+import { fromShadowService, startLocalIotCore } from '../src/iot/local/local-iot-core.js';
+import { loadOrCreateCertificateAuthority } from '../src/iot/local/pki/certificate-authority.js';
+import { createShadowService } from '../src/iot/local/shadow/index.js';
+import { createPlatformServices } from '../src/platform-services.js';
+import { createDynamoClients } from '../src/store/dynamodb-client.js';
+import { createDynamoIotRegistry } from '../src/store/dynamodb-iot-registry.js';
+import { createDynamoShadowStore } from '../src/store/dynamodb-shadow-store.js';
+import { startEmbeddedDynamo } from '../src/store/embedded-dynamodb.js';
+import { measureBatchWriteThroughput } from '../src/store/measure-batch-write.js';
+import { ensureTable } from '../src/store/table.js';
+
+const TELEGRAMS = Number(process.env.BENCH_TELEGRAMS ?? 3000);
+const GATEWAYS = Number(process.env.BENCH_GATEWAYS ?? 8);
+const METERS = Number(process.env.BENCH_METERS ?? 400);
+const TABLE = 'bench-ingest';
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+const dir = await mkdtemp(join(tmpdir(), 'zw-bench-'));
+const embedded = await startEmbeddedDynamo({});
+const dynamo = createDynamoClients({
+  region: 'eu-central-1',
+  endpoint: embedded.endpoint,
+  localCredentials: true,
+});
+const simulators: Simulator[] = [];
+let closeBroker: (() => Promise<void>) | undefined;
+try {
+  await ensureTable(dynamo.client, TABLE);
+  const services = await createPlatformServices({
+    doc: dynamo.doc,
+    tableName: TABLE,
+    issuer: 'urn:zaehlwerk:bench',
+    region: 'eu-central-1',
+  });
+  const fleet = createFleet({ count: METERS, seed: 7 });
+  const demo = await seedDemo({
+    stores: services.stores,
+    apiKeys: services.apiKeys,
+    vault: services.vault,
+    meterKeys: services.meterKeys,
+    fleet,
+  });
+
+  const ca = await loadOrCreateCertificateAuthority({ dir: join(dir, 'pki') });
+  const registry = createDynamoIotRegistry({ doc: dynamo.doc, tableName: TABLE });
+  const { broker, iot } = await startLocalIotCore({
+    registry,
+    ca,
+    shadows: (publish) =>
+      fromShadowService(
+        createShadowService({
+          store: createDynamoShadowStore({ doc: dynamo.doc, tableName: TABLE }),
+          registry,
+          publish,
+        }),
+      ),
+    port: 0,
+    host: '127.0.0.1',
+    hostnames: ['localhost'],
+  });
+  closeBroker = () => broker.close();
+
+  // Per batch, when it was stored: the latency of each frame is from the batch's sentAt.
+  const latencies: number[] = [];
+  let stored = 0;
+  let firstSentAt = Number.POSITIVE_INFINITY;
+  let lastStoredAt = 0;
+  let done: () => void = () => undefined;
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  const { pipeline } = createPlatformIngest({
+    doc: dynamo.doc,
+    tableName: TABLE,
+    stores: services.stores,
+    meterKeys: services.meterKeys,
+    vault: services.vault,
+    gatewayOwner: async (thingName) => {
+      const thing = await registry.getThing(thingName);
+      return thing === null
+        ? null
+        : { partnerId: thing.partnerId, organisationId: thing.organisationId };
+    },
+    log: { warn: (fields, message) => console.warn(message, fields), debug: () => undefined },
+  });
+  const gate = createContractGate({
+    publish: (topic, payload) => iot.publish(topic, payload),
+    onBatch: async (batch: TelegramBatch, delivery) => {
+      const result = await pipeline.handle(batch, delivery);
+      const now = Date.now();
+      const sentAt = Date.parse(batch.sentAt);
+      firstSentAt = Math.min(firstSentAt, sentAt);
+      lastStoredAt = Math.max(lastStoredAt, now);
+      for (let i = 0; i < batch.frames.length; i++) latencies.push(now - sentAt);
+      stored += result.outcomes.stored + result.outcomes.duplicate;
+      if (stored >= TELEGRAMS) done();
+    },
+    log: { warn: (fields, message) => console.warn(message, fields), debug: () => undefined },
+  });
+  iot.onTelegramBatch(gate.handle);
+
+  const perGateway = Math.ceil(METERS / GATEWAYS);
+  for (let g = 0; g < GATEWAYS; g++) {
+    const thingName = `bench-gw-${String(g + 1).padStart(3, '0')}`;
+    const { csrPem, privateKeyPem } = await makeGatewayKeyAndCsr(thingName);
+    const thing = await iot.registerGateway({
+      thingName,
+      partnerId: demo.ids.demoPartnerId,
+      organisationId: demo.ids.demoOperatorOrganisationId,
+      csrPem,
+    });
+    simulators.push(
+      createSimulator({
+        thingName,
+        meters: fleet.slice(g * perGateway, (g + 1) * perGateway),
+        seed: g + 1,
+        // Batches go out at most once a second with at most 100 frames (contract 5.3, 4.4).
+        framesPerSecond: 100,
+        uploadIntervalS: 5,
+        transport: {
+          kind: 'mqtt',
+          url: `mqtts://127.0.0.1:${broker.port}`,
+          servername: 'localhost',
+          caPem: ca.caCertificatePem,
+          certPem: thing.certificates[0]!.certificatePem!,
+          keyPem: privateKeyPem,
+        },
+      }),
+    );
+  }
+
+  console.log(
+    `ingest bench: ${TELEGRAMS} telegrams from ${GATEWAYS} gateways and ${METERS} meters ` +
+      `through the emulator into dynalite (${process.version}, ${process.platform})`,
+  );
+  const controller = new AbortController();
+  const runs = simulators.map((s) => s.run({ signal: controller.signal }).catch(() => undefined));
+  await finished;
+  controller.abort();
+  await Promise.all(simulators.map((s) => s.stop()));
+  await Promise.all(runs);
+
+  const seconds = (lastStoredAt - firstSentAt) / 1000;
+  const rate = stored / seconds;
+  latencies.sort((a, b) => a - b);
+  const stats = pipeline.stats();
+  console.log(
+    `  stored ${stats.outcomes.stored}, duplicates ${stats.outcomes.duplicate}, ` +
+      `rejected ${stats.outcomes.undecryptable + stats.outcomes.malformed + stats.outcomes.replay}, ` +
+      `unregistered ${stats.outcomes.unregistered}, stream conflicts ${stats.streamConflicts}`,
+  );
+  console.log(
+    `  latency publish → stored: median ${percentile(latencies, 50)} ms, ` +
+      `p99 ${percentile(latencies, 99)} ms`,
+  );
+  const storage = await measureBatchWriteThroughput({
+    doc: dynamo.doc,
+    tableName: TABLE,
+    items: Math.max(2000, TELEGRAMS),
+  });
+  console.log(`  raw BatchWriteItem: ${storage.items} items in ${storage.seconds.toFixed(2)} s`);
+  console.log(
+    `ingest: ${rate.toFixed(0)} telegrams/s end to end, storage ${storage.itemsPerSecond.toFixed(0)} ` +
+      `items/s, ratio ${(rate / storage.itemsPerSecond).toFixed(2)}`,
+  );
+} finally {
+  await Promise.all(simulators.map((s) => s.stop().catch(() => undefined)));
+  await closeBroker?.();
+  dynamo.client.destroy();
+  await embedded.close();
+  await rm(dir, { recursive: true, force: true });
+}

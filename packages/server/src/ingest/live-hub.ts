@@ -1,0 +1,146 @@
+import type { Reading } from './ingest-store.js';
+
+/** Which readings a subscriber gets; the route fills it in after authorising the caller. */
+export interface LiveFilter {
+  partnerId: string;
+  organisationId?: string;
+  propertyId?: string;
+  unitId?: string;
+  meterId?: string;
+  /** Readings first heard before this instant are not sent (a tenant's tenancy start). */
+  notBefore?: string;
+  /** Readings first heard at or after this instant are not sent (a tenancy's end). */
+  notAfter?: string;
+  /** Whether the subscriber may see one unit's values (landlords may not). */
+  unitValues?: boolean;
+}
+
+export interface LiveSubscription {
+  /** Readings in the order they were stored; ends when closed or when the subscriber fell behind. */
+  [Symbol.asyncIterator](): AsyncIterator<Reading>;
+  /** Set when the hub dropped the subscriber because it did not keep up. */
+  readonly overflowed: boolean;
+  close(): void;
+}
+
+export interface LiveHubOptions {
+  /** Readings queued per subscriber before it is dropped as too slow; 1000 when absent. */
+  maxQueue?: number;
+  /** Subscribers at once; beyond it subscribe throws. 10 000 when absent. */
+  maxSubscribers?: number;
+}
+
+export function matchesFilter(filter: LiveFilter, reading: Reading): boolean {
+  if (reading.partnerId !== filter.partnerId) return false;
+  if (filter.organisationId !== undefined && reading.organisationId !== filter.organisationId) {
+    return false;
+  }
+  if (filter.propertyId !== undefined && reading.propertyId !== filter.propertyId) return false;
+  if (filter.unitId !== undefined && reading.unitId !== filter.unitId) return false;
+  if (filter.meterId !== undefined && reading.meterId !== filter.meterId) return false;
+  if (filter.notBefore !== undefined && reading.at < filter.notBefore) return false;
+  if (filter.notAfter !== undefined && reading.at >= filter.notAfter) return false;
+  if (filter.unitValues === false && reading.unitId !== undefined) return false;
+  return true;
+}
+
+/**
+ * In-process fan-out of freshly stored readings to live subscribers (SSE).
+ * Each subscriber has a bounded queue; one that does not keep up is dropped
+ * (its client reconnects and reads what it missed from the API) rather than
+ * letting memory grow with a stalled connection.
+ */
+export class LiveHub {
+  readonly #subscribers = new Set<Subscriber>();
+  readonly #maxQueue: number;
+  readonly #maxSubscribers: number;
+
+  constructor(options: LiveHubOptions = {}) {
+    this.#maxQueue = options.maxQueue ?? 1000;
+    this.#maxSubscribers = options.maxSubscribers ?? 10_000;
+  }
+
+  get size(): number {
+    return this.#subscribers.size;
+  }
+
+  publish(readings: readonly Reading[]): void {
+    for (const subscriber of this.#subscribers) {
+      for (const reading of readings) {
+        if (matchesFilter(subscriber.filter, reading)) subscriber.push(reading);
+      }
+    }
+  }
+
+  subscribe(filter: LiveFilter): LiveSubscription {
+    if (this.#subscribers.size >= this.#maxSubscribers) {
+      throw new Error('too many live subscribers');
+    }
+    const subscriber = new Subscriber(filter, this.#maxQueue, () =>
+      this.#subscribers.delete(subscriber),
+    );
+    this.#subscribers.add(subscriber);
+    return subscriber;
+  }
+}
+
+class Subscriber implements LiveSubscription {
+  readonly #queue: Reading[] = [];
+  #waiting: ((result: IteratorResult<Reading>) => void) | null = null;
+  #closed = false;
+  #overflowed = false;
+
+  constructor(
+    readonly filter: LiveFilter,
+    private readonly maxQueue: number,
+    private readonly onClose: () => void,
+  ) {}
+
+  get overflowed(): boolean {
+    return this.#overflowed;
+  }
+
+  push(reading: Reading): void {
+    if (this.#closed) return;
+    if (this.#waiting !== null) {
+      const resolve = this.#waiting;
+      this.#waiting = null;
+      resolve({ value: reading, done: false });
+      return;
+    }
+    if (this.#queue.length >= this.maxQueue) {
+      this.#overflowed = true;
+      this.close();
+      return;
+    }
+    this.#queue.push(reading);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.onClose();
+    if (this.#waiting !== null) {
+      const resolve = this.#waiting;
+      this.#waiting = null;
+      resolve({ value: undefined, done: true });
+    }
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<Reading> {
+    return {
+      next: () => {
+        const queued = this.#queue.shift();
+        if (queued !== undefined) return Promise.resolve({ value: queued, done: false });
+        if (this.#closed) return Promise.resolve({ value: undefined, done: true });
+        return new Promise((resolve) => {
+          this.#waiting = resolve;
+        });
+      },
+      return: () => {
+        this.close();
+        return Promise.resolve({ value: undefined, done: true });
+      },
+    };
+  }
+}

@@ -1,0 +1,65 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DEFAULT_TIME_ZONE } from '../domain/tenancy/property.js';
+import { meterKeyIdentity } from '../domain/tenancy/meter.js';
+import type { KeyVault } from '../keys/key-vault.js';
+import { decodeSealedKey } from '../keys/sealed-key.js';
+import type { BatchWriter } from '../store/batch-writer.js';
+import { createDynamoIngestStore } from '../store/dynamodb-ingest-store.js';
+import type { MeterKeyStore } from '../store/dynamodb-meter-key-store.js';
+import type { DynamoTenancyStores } from '../store/dynamodb-tenancy-stores.js';
+import type { IngestStore, Reading } from './ingest-store.js';
+import { createIngestPipeline, type IngestPipeline, type IngestPipelineDeps } from './pipeline.js';
+
+export interface PlatformIngestOptions {
+  doc: DynamoDBDocumentClient;
+  tableName: string;
+  stores: Pick<DynamoTenancyStores, 'meters' | 'properties'>;
+  meterKeys: Pick<MeterKeyStore, 'get'>;
+  vault: Pick<KeyVault, 'open'>;
+  /** The owner of a thing by name: the registry's item locally, DescribeThing on AWS. */
+  gatewayOwner: IngestPipelineDeps['gatewayOwner'];
+  log: IngestPipelineDeps['log'];
+  onReadings?: (readings: readonly Reading[]) => void;
+  batchWriter?: BatchWriter;
+  lookupTtlMs?: number;
+  /** The store the read routes use too; a new one on the table when absent. */
+  store?: IngestStore;
+}
+
+/** The ingest as the platform runs it: the pipeline over the single table's stores. */
+export function createPlatformIngest(options: PlatformIngestOptions): {
+  pipeline: IngestPipeline;
+  store: IngestStore;
+} {
+  const store =
+    options.store ??
+    createDynamoIngestStore({
+      doc: options.doc,
+      tableName: options.tableName,
+      ...(options.batchWriter === undefined ? {} : { batchWriter: options.batchWriter }),
+    });
+  const { meters, properties } = options.stores;
+  const pipeline = createIngestPipeline({
+    store,
+    log: options.log,
+    ...(options.onReadings === undefined ? {} : { onReadings: options.onReadings }),
+    ...(options.lookupTtlMs === undefined ? {} : { lookupTtlMs: options.lookupTtlMs }),
+    gatewayOwner: options.gatewayOwner,
+    findMeter: (partnerId, identity) => meters.findByIdentity(partnerId, identity),
+    async propertyTimeZone(partnerId, propertyId) {
+      return (await properties.get(partnerId, propertyId))?.timeZone ?? DEFAULT_TIME_ZONE;
+    },
+    async meterKey(meter) {
+      if (meter.keyRef === undefined) return null;
+      const stored = await options.meterKeys.get(meter.partnerId, meter.id, meter.keyRef);
+      if (stored === null) return null;
+      // The identity is rebuilt from the meter, never taken from the stored item: an envelope
+      // moved onto another meter does not open.
+      return options.vault.open(decodeSealedKey(stored.sealedKey), {
+        partnerId: meter.partnerId,
+        meterIdentity: meterKeyIdentity(meter),
+      });
+    },
+  });
+  return { pipeline, store };
+}

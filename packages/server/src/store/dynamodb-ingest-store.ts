@@ -1,0 +1,507 @@
+import { randomBytes } from 'node:crypto';
+import {
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import { DomainError } from '../domain/errors.js';
+import type { Page } from '../domain/tenancy/ports.js';
+import type {
+  BatchSeen,
+  DayRange,
+  GatewayHealth,
+  IngestStore,
+  IngestWrites,
+  ListOptions,
+  MeterStream,
+  Reading,
+  Reception,
+  RejectedFrame,
+  StoredMeterDay,
+  TimeRange,
+  UnregisteredHeard,
+  UnregisteredMeter,
+} from '../ingest/ingest-store.js';
+import {
+  assertKeyParts,
+  decodeCursorFields,
+  encodeCursor,
+  invalidCursor,
+  resolvePageLimit,
+} from '../iot/registry-rules.js';
+import { createBatchWriter, type BatchWriter } from './batch-writer.js';
+import { isConditionFailed } from './condition-failed.js';
+import {
+  gatewayHealthKey,
+  gatewayReceptionsPartition,
+  GSI1,
+  meterDayKey,
+  meterReadingsPartition,
+  meterReceptionsPartition,
+  meterStreamKey,
+  ORPHAN_BATCHES_PARTITION,
+  propertyDaysPartition,
+  readingKey,
+  receptionKey,
+  rejectedFramesPartition,
+  unitDaysPartition,
+  unregisteredMetersPartition,
+} from './keys.js';
+import { batchGet, recordOf, type Item } from './tenancy-items.js';
+
+export interface DynamoIngestStoreOptions {
+  doc: DynamoDBDocumentClient;
+  tableName: string;
+  /** How long receptions are kept for radio coverage; 90 days when absent. */
+  receptionRetentionDays?: number;
+  /** How long rejected and unregistered frames are kept; 30 days when absent. */
+  rejectedRetentionDays?: number;
+  /** Shared with other writers of the same table, or a new one. */
+  batchWriter?: BatchWriter;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** A sort key above every ISO instant that starts with the same prefix. */
+const HIGH = '\uffff';
+/** Gateway health keeps this many hours of frame counts. */
+const HEALTH_HOURS = 48;
+/** Attempts at a read-modify-write of a gateway's health before giving up. */
+const HEALTH_ATTEMPTS = 8;
+
+function ttl(fromIso: string, days: number): number {
+  return Math.floor((Date.parse(fromIso) + days * DAY_MS) / 1000);
+}
+
+function conflict(what: string, cause: unknown): DomainError {
+  return new DomainError('CONFLICT', `${what} was changed meanwhile`, {
+    cause,
+    details: { reason: 'version' },
+  });
+}
+
+/**
+ * The ingest's items in the single table (key design: ./README.md, "Ingest").
+ * Readings, receptions and days are puts of deterministic items sent through
+ * the batch writer; the per-meter stream and late days are conditional puts.
+ */
+export function createDynamoIngestStore(options: DynamoIngestStoreOptions): IngestStore {
+  const { doc, tableName: TableName } = options;
+  const ctx = { doc, TableName };
+  const receptionDays = options.receptionRetentionDays ?? 90;
+  const rejectedDays = options.rejectedRetentionDays ?? 30;
+  const writer = options.batchWriter ?? createBatchWriter({ doc, tableName: TableName });
+
+  function readingItem(r: Reading): Item {
+    return { ...readingKey(r.partnerId, r.meterId, r.at, r.digest), entity: 'READING', ...r };
+  }
+
+  function receptionItem(r: Reception): Item {
+    return {
+      ...receptionKey(r.partnerId, r.meterId, r.readingAt, r.digest, r.thingName),
+      gsi1pk: gatewayReceptionsPartition(r.partnerId, r.thingName),
+      gsi1sk: `${r.receivedAt}#${r.meterId}#${r.digest}`,
+      entity: 'RECEPTION',
+      ...r,
+      expiresAt: ttl(r.receivedAt, receptionDays),
+    };
+  }
+
+  function dayItem(d: StoredMeterDay): Item {
+    return {
+      ...meterDayKey(d.partnerId, d.propertyId, d.day, d.meterId),
+      ...(d.unitId === undefined
+        ? {}
+        : { gsi1pk: unitDaysPartition(d.partnerId, d.unitId), gsi1sk: `${d.day}#${d.meterId}` }),
+      entity: 'METERDAY',
+      ...d,
+    };
+  }
+
+  function rejectedItem(r: RejectedFrame): Item {
+    // Distinct frames rejected in the same millisecond by the same gateway still get their own item.
+    const tag = r.digest ?? randomBytes(8).toString('base64url');
+    return {
+      pk: rejectedFramesPartition(r.partnerId, r.organisationId),
+      sk: `${r.receivedAt}#${tag}#${r.thingName}`,
+      entity: 'REJECTED',
+      ...r,
+      expiresAt: ttl(r.receivedAt, rejectedDays),
+    };
+  }
+
+  /** One page of a table partition between two sort keys, with a cursor of that range only. */
+  async function rangePage(
+    partition: string,
+    low: string,
+    high: string,
+    opts: ListOptions & { order?: 'asc' | 'desc' } = {},
+    consistent = true,
+  ): Promise<Page<Item>> {
+    const limit = resolvePageLimit(opts.limit);
+    let start: Item | undefined;
+    if (opts.cursor !== undefined) {
+      const fields = decodeCursorFields(opts.cursor);
+      if (Object.keys(fields).sort().join(',') !== 'pk,sk') throw invalidCursor();
+      const { pk, sk } = fields;
+      if (pk !== partition || typeof sk !== 'string' || sk < low || sk > high) {
+        throw invalidCursor();
+      }
+      start = { pk, sk };
+    }
+    const out = await doc.send(
+      new QueryCommand({
+        TableName,
+        KeyConditionExpression: 'pk = :p AND sk BETWEEN :a AND :b',
+        ExpressionAttributeValues: { ':p': partition, ':a': low, ':b': high },
+        ScanIndexForward: opts.order !== 'desc',
+        ConsistentRead: consistent,
+        Limit: limit + 1,
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
+    const found = out.Items ?? [];
+    const items = found.slice(0, limit);
+    const last = items.at(-1);
+    return {
+      items,
+      cursor: found.length > limit && last ? encodeCursor({ pk: last.pk, sk: last.sk }) : null,
+    };
+  }
+
+  /** Every item of a partition (table or index) between two sort keys. */
+  async function rangeAll(
+    partition: string,
+    low: string,
+    high: string,
+    index: boolean,
+  ): Promise<Item[]> {
+    const items: Item[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const out = await doc.send(
+        new QueryCommand({
+          TableName,
+          ...(index
+            ? {
+                IndexName: GSI1,
+                KeyConditionExpression: 'gsi1pk = :p AND gsi1sk BETWEEN :a AND :b',
+              }
+            : { KeyConditionExpression: 'pk = :p AND sk BETWEEN :a AND :b', ConsistentRead: true }),
+          ExpressionAttributeValues: { ':p': partition, ':a': low, ':b': high },
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      items.push(...(out.Items ?? []));
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return items;
+  }
+
+  function streamOf(item: Item): MeterStream {
+    return recordOf<MeterStream>(item);
+  }
+
+  return {
+    async loadStreams(partnerId, meterIds) {
+      for (const meterId of meterIds) assertKeyParts({ partnerId, meterId });
+      const unique = [...new Set(meterIds)];
+      const items = await batchGet(
+        ctx,
+        unique.map((id) => meterStreamKey(partnerId, id)),
+      );
+      return new Map(items.map((item) => [String(item.meterId), streamOf(item)]));
+    },
+
+    async getStream(partnerId, meterId) {
+      assertKeyParts({ partnerId, meterId });
+      const out = await doc.send(
+        new GetCommand({
+          TableName,
+          Key: meterStreamKey(partnerId, meterId),
+          ConsistentRead: true,
+        }),
+      );
+      return out.Item ? streamOf(out.Item) : null;
+    },
+
+    async saveStream(stream) {
+      assertKeyParts({ partnerId: stream.partnerId, meterId: stream.meterId });
+      const next: MeterStream = { ...stream, version: stream.version + 1 };
+      try {
+        await doc.send(
+          new PutCommand({
+            TableName,
+            Item: {
+              ...meterStreamKey(stream.partnerId, stream.meterId),
+              entity: 'STREAM',
+              ...next,
+            },
+            ...(stream.version === 0
+              ? { ConditionExpression: 'attribute_not_exists(pk)' }
+              : {
+                  ConditionExpression: '#v = :v',
+                  ExpressionAttributeNames: { '#v': 'version' },
+                  ExpressionAttributeValues: { ':v': stream.version },
+                }),
+          }),
+        );
+      } catch (error) {
+        if (isConditionFailed(error)) throw conflict(`stream of meter ${stream.meterId}`, error);
+        throw error;
+      }
+      return next;
+    },
+
+    async write(writes: IngestWrites) {
+      const puts = [
+        ...writes.readings.map(readingItem),
+        ...writes.receptions.map(receptionItem),
+        ...writes.days.map(dayItem),
+        ...writes.rejected.map(rejectedItem),
+      ];
+      if (puts.length > 0) await writer.write(puts.map((put) => ({ put })));
+    },
+
+    async getDay(partnerId, propertyId, day, meterId) {
+      assertKeyParts({ partnerId, propertyId, meterId });
+      const out = await doc.send(
+        new GetCommand({
+          TableName,
+          Key: meterDayKey(partnerId, propertyId, day, meterId),
+          ConsistentRead: true,
+        }),
+      );
+      return out.Item ? recordOf<StoredMeterDay>(out.Item) : null;
+    },
+
+    async saveDay(day) {
+      assertKeyParts({
+        partnerId: day.partnerId,
+        propertyId: day.propertyId,
+        meterId: day.meterId,
+      });
+      const next = { ...day, version: day.version + 1 };
+      try {
+        await doc.send(
+          new PutCommand({
+            TableName,
+            Item: dayItem(next),
+            ...(day.version === 0
+              ? { ConditionExpression: 'attribute_not_exists(pk)' }
+              : {
+                  ConditionExpression: '#v = :v',
+                  ExpressionAttributeNames: { '#v': 'version' },
+                  ExpressionAttributeValues: { ':v': day.version },
+                }),
+          }),
+        );
+      } catch (error) {
+        if (isConditionFailed(error))
+          throw conflict(`day ${day.day} of meter ${day.meterId}`, error);
+        throw error;
+      }
+      return next;
+    },
+
+    async noteUnregistered(heard: UnregisteredHeard) {
+      const { partnerId, organisationId, identity } = heard;
+      assertKeyParts({ partnerId, organisationId });
+      await doc.send(
+        new UpdateCommand({
+          TableName,
+          Key: {
+            pk: unregisteredMetersPartition(partnerId, organisationId),
+            sk: `${identity.manufacturer}#${identity.meterId}#${identity.deviceVersion}#${identity.deviceType}`,
+          },
+          UpdateExpression:
+            'SET entity = :e, partnerId = :p, organisationId = :o, #identity = :i, ' +
+            'firstHeardAt = if_not_exists(firstHeardAt, :t), lastHeardAt = :t, ' +
+            'lastThingName = :g, lastRssi = :r, expiresAt = :x ADD frames :n',
+          // IDENTITY is one of DynamoDB's reserved words.
+          ExpressionAttributeNames: { '#identity': 'identity' },
+          ExpressionAttributeValues: {
+            ':e': 'UNREGISTERED',
+            ':p': partnerId,
+            ':o': organisationId,
+            ':i': identity,
+            ':t': heard.receivedAt,
+            ':g': heard.thingName,
+            ':r': heard.rssi,
+            ':x': ttl(heard.receivedAt, rejectedDays),
+            ':n': heard.frames,
+          },
+        }),
+      );
+    },
+
+    async recordBatch(batch: BatchSeen) {
+      const Key = gatewayHealthKey(batch.thingName);
+      for (let attempt = 0; attempt < HEALTH_ATTEMPTS; attempt += 1) {
+        const out = await doc.send(new GetCommand({ TableName, Key, ConsistentRead: true }));
+        const before = out.Item ? recordOf<GatewayHealth>(out.Item) : null;
+        const next = foldBatch(before, batch);
+        try {
+          await doc.send(
+            new PutCommand({
+              TableName,
+              Item: { ...Key, entity: 'HEALTH', ...next },
+              ...(before === null
+                ? { ConditionExpression: 'attribute_not_exists(pk)' }
+                : {
+                    ConditionExpression: '#v = :v',
+                    ExpressionAttributeNames: { '#v': 'version' },
+                    ExpressionAttributeValues: { ':v': before.version },
+                  }),
+            }),
+          );
+          return next;
+        } catch (error) {
+          if (!isConditionFailed(error)) throw error;
+        }
+      }
+      throw new DomainError('CONFLICT', `health of gateway ${batch.thingName} stays contended`, {
+        details: { reason: 'busy' },
+      });
+    },
+
+    async recordOrphanBatch(thingName, receivedAt, frames) {
+      await doc.send(
+        new PutCommand({
+          TableName,
+          Item: {
+            pk: ORPHAN_BATCHES_PARTITION,
+            sk: `${receivedAt}#${thingName}#${randomBytes(6).toString('base64url')}`,
+            entity: 'ORPHAN',
+            thingName,
+            receivedAt,
+            frames,
+            expiresAt: ttl(receivedAt, rejectedDays),
+          },
+        }),
+      );
+    },
+
+    async listReadings(partnerId, meterId, range: TimeRange, opts = {}) {
+      assertKeyParts({ partnerId, meterId });
+      // Sort keys are `<at>#<digest>`, so `to` itself never matches: BETWEEN ends just below it.
+      const page = await rangePage(
+        meterReadingsPartition(partnerId, meterId),
+        range.from,
+        range.to,
+        opts,
+      );
+      return { items: page.items.map((i) => recordOf<Reading>(i)), cursor: page.cursor };
+    },
+
+    async listReceptions(partnerId, meterId, range, opts = {}) {
+      assertKeyParts({ partnerId, meterId });
+      const page = await rangePage(
+        meterReceptionsPartition(partnerId, meterId),
+        range.from,
+        range.to,
+        opts,
+      );
+      return {
+        items: page.items.map((i) => recordOf<Reception>(i, ['expiresAt'])),
+        cursor: page.cursor,
+      };
+    },
+
+    async propertyDays(partnerId, propertyId, range: DayRange) {
+      assertKeyParts({ partnerId, propertyId });
+      const items = await rangeAll(
+        propertyDaysPartition(partnerId, propertyId),
+        range.from,
+        `${range.to}#${HIGH}`,
+        false,
+      );
+      return items.map((i) => recordOf<StoredMeterDay>(i));
+    },
+
+    async unitDays(partnerId, unitId, range: DayRange) {
+      assertKeyParts({ partnerId, unitId });
+      const items = await rangeAll(
+        unitDaysPartition(partnerId, unitId),
+        range.from,
+        `${range.to}#${HIGH}`,
+        true,
+      );
+      return items.map((i) => recordOf<StoredMeterDay>(i));
+    },
+
+    async listRejected(partnerId, organisationId, opts = {}) {
+      assertKeyParts({ partnerId, organisationId });
+      const page = await rangePage(rejectedFramesPartition(partnerId, organisationId), '', HIGH, {
+        ...opts,
+        order: 'desc',
+      });
+      return {
+        items: page.items.map((i) => recordOf<RejectedFrame>(i, ['expiresAt'])),
+        cursor: page.cursor,
+      };
+    },
+
+    async listUnregistered(partnerId, organisationId, opts = {}) {
+      assertKeyParts({ partnerId, organisationId });
+      const page = await rangePage(
+        unregisteredMetersPartition(partnerId, organisationId),
+        '',
+        HIGH,
+        opts,
+      );
+      return {
+        items: page.items.map((i) => recordOf<UnregisteredMeter>(i, ['expiresAt'])),
+        cursor: page.cursor,
+      };
+    },
+
+    async getGatewayHealth(thingName) {
+      const out = await doc.send(
+        new GetCommand({ TableName, Key: gatewayHealthKey(thingName), ConsistentRead: true }),
+      );
+      return out.Item ? recordOf<GatewayHealth>(out.Item) : null;
+    },
+  };
+}
+
+/**
+ * A gateway's health after one more batch. Sequence numbers only grow (a
+ * resent batch keeps its number), so a jump past `lastSeq + 1` counts the
+ * batches in between as lost; an old number arriving late fills nothing
+ * (it was counted lost when skipped, and it is not counted again).
+ */
+export function foldBatch(before: GatewayHealth | null, batch: BatchSeen): GatewayHealth {
+  const hour = batch.receivedAt.slice(0, 13);
+  const outcomes = { ...(before?.outcomes ?? {}) };
+  for (const [name, count] of Object.entries(batch.outcomes)) {
+    const key = name as keyof typeof outcomes;
+    outcomes[key] = (outcomes[key] ?? 0) + (count ?? 0);
+  }
+  const hours = { ...(before?.framesPerHour ?? {}) };
+  hours[hour] = (hours[hour] ?? 0) + batch.frames;
+  const kept = Object.keys(hours).sort().slice(-HEALTH_HOURS);
+  const lastSeq = before === null ? batch.gatewaySeq : Math.max(before.lastSeq, batch.gatewaySeq);
+  const skipped =
+    before !== null && batch.gatewaySeq > before.lastSeq + 1
+      ? batch.gatewaySeq - before.lastSeq - 1
+      : 0;
+  return {
+    thingName: batch.thingName,
+    partnerId: batch.partnerId,
+    organisationId: batch.organisationId,
+    firstSeenAt: before?.firstSeenAt ?? batch.receivedAt,
+    lastSeenAt:
+      before !== null && before.lastSeenAt > batch.receivedAt
+        ? before.lastSeenAt
+        : batch.receivedAt,
+    lastSeq,
+    batches: (before?.batches ?? 0) + 1,
+    lostBatches: (before?.lostBatches ?? 0) + skipped,
+    frames: (before?.frames ?? 0) + batch.frames,
+    outcomes,
+    framesPerHour: Object.fromEntries(kept.map((h) => [h, hours[h]!])),
+    version: (before?.version ?? 0) + 1,
+  };
+}
