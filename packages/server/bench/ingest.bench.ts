@@ -2,7 +2,8 @@
 // IoT Core emulator into the ingest pipeline and dynalite; then, on the same endpoint, the raw
 // BatchWriteItem rate. Prints telegrams/s end to end, latency publish → stored, and the ratio.
 //
-// Environment: BENCH_TELEGRAMS (default 3000), BENCH_GATEWAYS (default 8), BENCH_METERS (default 400).
+// Environment: BENCH_TELEGRAMS (default 3000), BENCH_GATEWAYS (default 8), BENCH_METERS (default 1600),
+// BENCH_CONCURRENCY (default 8).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,8 +30,14 @@ import { ensureTable } from '../src/store/table.js';
 
 const TELEGRAMS = Number(process.env.BENCH_TELEGRAMS ?? 3000);
 const GATEWAYS = Number(process.env.BENCH_GATEWAYS ?? 8);
-const METERS = Number(process.env.BENCH_METERS ?? 400);
+const METERS = Number(process.env.BENCH_METERS ?? 1600);
+/** Meters of one batch the pipeline works on at once. */
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 8);
 const TABLE = 'bench-ingest';
+/** Phase 2: one gateway at a rate the pipeline keeps up with, for latency without a backlog. */
+const LATENCY_METERS = 20;
+const LATENCY_RUN_MS = 30_000;
+const LATENCY_GATEWAY = 'bench-gw-latency';
 
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
@@ -54,7 +61,8 @@ try {
     issuer: 'urn:zaehlwerk:bench',
     region: 'eu-central-1',
   });
-  const fleet = createFleet({ count: METERS, seed: 7 });
+  // The last meters are the latency gateway's own: fresh meters, so none of its frames is a copy.
+  const fleet = createFleet({ count: METERS + LATENCY_METERS, seed: 7 });
   const demo = await seedDemo({
     stores: services.stores,
     apiKeys: services.apiKeys,
@@ -83,8 +91,10 @@ try {
   closeBroker = () => broker.close();
 
   // Per batch, when it was stored: the latency of each frame is from the batch's sentAt.
+  const saturated: number[] = [];
   const latencies: number[] = [];
   let stored = 0;
+  let inFlight = 0;
   let firstSentAt = Number.POSITIVE_INFINITY;
   let lastStoredAt = 0;
   let done: () => void = () => undefined;
@@ -95,6 +105,7 @@ try {
     stores: services.stores,
     meterKeys: services.meterKeys,
     vault: services.vault,
+    concurrency: CONCURRENCY,
     gatewayOwner: async (thingName) => {
       const thing = await registry.getThing(thingName);
       return thing === null
@@ -106,12 +117,20 @@ try {
   const gate = createContractGate({
     publish: (topic, payload) => iot.publish(topic, payload),
     onBatch: async (batch: TelegramBatch, delivery) => {
-      const result = await pipeline.handle(batch, delivery);
+      inFlight += 1;
+      let result;
+      try {
+        result = await pipeline.handle(batch, delivery);
+      } finally {
+        inFlight -= 1;
+      }
       const now = Date.now();
       const sentAt = Date.parse(batch.sentAt);
+      const sample = delivery.thingName === LATENCY_GATEWAY ? latencies : saturated;
+      for (let i = 0; i < batch.frames.length; i++) sample.push(now - sentAt);
+      if (delivery.thingName === LATENCY_GATEWAY) return;
       firstSentAt = Math.min(firstSentAt, sentAt);
       lastStoredAt = Math.max(lastStoredAt, now);
-      for (let i = 0; i < batch.frames.length; i++) latencies.push(now - sentAt);
       stored += result.outcomes.stored + result.outcomes.duplicate;
       if (stored >= TELEGRAMS) done();
     },
@@ -119,9 +138,12 @@ try {
   });
   iot.onTelegramBatch(gate.handle);
 
-  const perGateway = Math.ceil(METERS / GATEWAYS);
-  for (let g = 0; g < GATEWAYS; g++) {
-    const thingName = `bench-gw-${String(g + 1).padStart(3, '0')}`;
+  async function gateway(
+    thingName: string,
+    meters: typeof fleet,
+    framesPerSecond: number,
+    seed: number,
+  ): Promise<Simulator> {
     const { csrPem, privateKeyPem } = await makeGatewayKeyAndCsr(thingName);
     const thing = await iot.registerGateway({
       thingName,
@@ -129,23 +151,34 @@ try {
       organisationId: demo.ids.demoOperatorOrganisationId,
       csrPem,
     });
+    return createSimulator({
+      thingName,
+      meters,
+      seed,
+      framesPerSecond,
+      uploadIntervalS: 5,
+      transport: {
+        kind: 'mqtt',
+        url: `mqtts://127.0.0.1:${broker.port}`,
+        servername: 'localhost',
+        caPem: ca.caCertificatePem,
+        certPem: thing.certificates[0]!.certificatePem!,
+        keyPem: privateKeyPem,
+      },
+    });
+  }
+
+  const perGateway = Math.ceil(METERS / GATEWAYS);
+  for (let g = 0; g < GATEWAYS; g++) {
     simulators.push(
-      createSimulator({
-        thingName,
-        meters: fleet.slice(g * perGateway, (g + 1) * perGateway),
-        seed: g + 1,
-        // Batches go out at most once a second with at most 100 frames (contract 5.3, 4.4).
-        framesPerSecond: 100,
-        uploadIntervalS: 5,
-        transport: {
-          kind: 'mqtt',
-          url: `mqtts://127.0.0.1:${broker.port}`,
-          servername: 'localhost',
-          caPem: ca.caCertificatePem,
-          certPem: thing.certificates[0]!.certificatePem!,
-          keyPem: privateKeyPem,
-        },
-      }),
+      await gateway(
+        `bench-gw-${String(g + 1).padStart(3, '0')}`,
+        fleet.slice(g * perGateway, Math.min(METERS, (g + 1) * perGateway)),
+        // Batches go out at most once a second with at most 100 frames (contract 5.3, 4.4), and
+        // a meter sends at most every 2 s: 200 meters keep a gateway at its limit.
+        Math.min(100, perGateway / 2),
+        g + 1,
+      ),
     );
   }
 
@@ -159,10 +192,20 @@ try {
   controller.abort();
   await Promise.all(simulators.map((s) => s.stop()));
   await Promise.all(runs);
+  // Batches the broker had already handed over are still being stored: let them finish, so that
+  // neither the latency phase nor the storage measurement shares dynalite with them.
+  while (inFlight > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+
+  // Phase 2: a light load (10 telegrams/s) on the now idle pipeline.
+  const light = await gateway(LATENCY_GATEWAY, fleet.slice(METERS), LATENCY_METERS / 2, 99);
+  simulators.push(light);
+  await light.run({ durationMs: LATENCY_RUN_MS });
+  await light.stop();
 
   const seconds = (lastStoredAt - firstSentAt) / 1000;
   const rate = stored / seconds;
   latencies.sort((a, b) => a - b);
+  saturated.sort((a, b) => a - b);
   const stats = pipeline.stats();
   console.log(
     `  stored ${stats.outcomes.stored}, duplicates ${stats.outcomes.duplicate}, ` +
@@ -170,8 +213,12 @@ try {
       `unregistered ${stats.outcomes.unregistered}, stream conflicts ${stats.streamConflicts}`,
   );
   console.log(
-    `  latency publish → stored: median ${percentile(latencies, 50)} ms, ` +
-      `p99 ${percentile(latencies, 99)} ms`,
+    `  latency publish → stored at ${LATENCY_METERS / 2} telegrams/s (${latencies.length} ` +
+      `telegrams): median ${percentile(latencies, 50)} ms, p99 ${percentile(latencies, 99)} ms`,
+  );
+  console.log(
+    `  latency while saturated (queueing included): median ${percentile(saturated, 50)} ms, ` +
+      `p99 ${percentile(saturated, 99)} ms`,
   );
   const storage = await measureBatchWriteThroughput({
     doc: dynamo.doc,

@@ -47,6 +47,8 @@ export interface IngestPipelineDeps {
   lookupTtlMs?: number;
   /** Unsealed meter keys kept in memory; 10 000 when absent (5 minutes each). */
   keyCacheSize?: number;
+  /** Meter streams kept after saving (60 s each); 100 000 when absent. */
+  streamCacheSize?: number;
   /** Meters of one batch worked on at once; 8 when absent. */
   concurrency?: number;
   now?: () => number;
@@ -162,6 +164,12 @@ export function createIngestPipeline(deps: IngestPipelineDeps) {
     ttlMs: 5 * 60_000,
     now,
   });
+  /** Streams this process saved last, so that its next batch of a meter need not read it. */
+  const savedStreams = new LruCache<string, MeterStream>({
+    maxEntries: deps.streamCacheSize ?? 100_000,
+    ttlMs: 60_000,
+    now,
+  });
   const stats: IngestStats = {
     batches: 0,
     orphanBatches: 0,
@@ -201,6 +209,25 @@ export function createIngestPipeline(deps: IngestPipelineDeps) {
     };
   }
 
+  /**
+   * Batches in flight at once (a gateway has up to 20 unacknowledged) often
+   * carry frames of the same meters; in this process they take turns per
+   * meter, so that the stream's conditional write conflicts only with other
+   * processes, not with itself.
+   */
+  const meterTurns = new Map<string, Promise<unknown>>();
+  async function inTurn<T>(meterKey: string, work: () => Promise<T>): Promise<T> {
+    const before = meterTurns.get(meterKey) ?? Promise.resolve();
+    const mine = before.then(work, work);
+    const settled = mine.catch(() => undefined);
+    meterTurns.set(meterKey, settled);
+    try {
+      return await mine;
+    } finally {
+      if (meterTurns.get(meterKey) === settled) meterTurns.delete(meterKey);
+    }
+  }
+
   /** One meter's frames of the batch against its stream; redone from a fresh read on CONFLICT. */
   async function workMeter(
     owner: GatewayOwner,
@@ -208,6 +235,7 @@ export function createIngestPipeline(deps: IngestPipelineDeps) {
     batch: TelegramBatch,
     meter: Meter,
     frames: MeterFrame[],
+    preloaded: MeterStream | undefined,
   ): Promise<MeterWork> {
     const key = await cached(keys, `${meter.partnerId}|${meter.id}|${meter.keyRef ?? ''}`, () =>
       deps.meterKey(meter),
@@ -222,12 +250,21 @@ export function createIngestPipeline(deps: IngestPipelineDeps) {
           ? 1
           : 0,
     );
+    const streamKey = `${meter.partnerId}|${meter.id}`;
     for (let attempt = 1; ; attempt += 1) {
-      const loaded = await deps.store.loadStreams(meter.partnerId, [meter.id]);
-      const stored = loaded.get(meter.id) ?? emptyStream(meter.partnerId, meter.id);
+      let stored: MeterStream | undefined;
+      if (attempt === 1) {
+        // The batch's read, unless this process has saved a newer one since (an earlier batch).
+        const mine = savedStreams.get(streamKey);
+        stored = mine !== undefined && mine.version > (preloaded?.version ?? 0) ? mine : preloaded;
+      } else {
+        stored = (await deps.store.loadStreams(meter.partnerId, [meter.id])).get(meter.id);
+      }
+      stored ??= emptyStream(meter.partnerId, meter.id);
       const work = judgeAndDecode(owner, delivery, batch, meter, ordered, stored, key, timeZone);
       try {
         const saved = work.changed ? await deps.store.saveStream(work.stream) : stored;
+        savedStreams.set(streamKey, saved);
         if (saved.today !== undefined && work.touchedToday) {
           work.result.days.push(dayOf(meter, saved.today, saved.version));
         }
@@ -241,6 +278,7 @@ export function createIngestPipeline(deps: IngestPipelineDeps) {
         ) {
           throw error;
         }
+        savedStreams.delete(streamKey);
         stats.streamConflicts += 1;
       }
     }
@@ -524,9 +562,15 @@ export function createIngestPipeline(deps: IngestPipelineDeps) {
         byMeter.set(meter.id, group);
       }
 
+      // One read for the streams of every meter in the batch.
+      const preloaded = await deps.store.loadStreams(owner.partnerId, [...byMeter.keys()]);
       const works: MeterWork[] = [];
       await eachLimited([...byMeter.values()], deps.concurrency ?? 8, async ({ meter, frames }) => {
-        works.push(await workMeter(owner, delivery, batch, meter, frames));
+        works.push(
+          await inTurn(`${meter.partnerId}|${meter.id}`, () =>
+            workMeter(owner, delivery, batch, meter, frames, preloaded.get(meter.id)),
+          ),
+        );
       });
 
       await deps.store.write({
@@ -588,6 +632,7 @@ export function createIngestPipeline(deps: IngestPipelineDeps) {
       meters.clear();
       zones.clear();
       keys.clear();
+      savedStreams.clear();
     },
   };
 }

@@ -22,6 +22,8 @@ export interface PlatformIngestOptions {
   onReadings?: (readings: readonly Reading[]) => void;
   batchWriter?: BatchWriter;
   lookupTtlMs?: number;
+  /** Meters of one batch worked on at once (the pipeline's default when absent). */
+  concurrency?: number;
   /** The store the read routes use too; a new one on the table when absent. */
   store?: IngestStore;
 }
@@ -44,6 +46,7 @@ export function createPlatformIngest(options: PlatformIngestOptions): {
     log: options.log,
     ...(options.onReadings === undefined ? {} : { onReadings: options.onReadings }),
     ...(options.lookupTtlMs === undefined ? {} : { lookupTtlMs: options.lookupTtlMs }),
+    ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
     gatewayOwner: options.gatewayOwner,
     findMeter: (partnerId, identity) => meters.findByIdentity(partnerId, identity),
     async propertyTimeZone(partnerId, propertyId) {
