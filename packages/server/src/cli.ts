@@ -89,6 +89,14 @@ async function start(argv: string[]): Promise<number> {
       `  Storage    ${storage}, table ${config.table}`,
       ...iotLines,
       ...(platform.demo === null ? [] : ['', formatCredentials(platform.demo)]),
+      ...(platform.demo === null || platform.simulatedGateway === null
+        ? []
+        : [
+            // Where the simulated meters' readings show up, for the operator's token of the login above.
+            `  Readings   ${platform.url}/v1/live?propertyId=${platform.demo.ids.propertyId} ` +
+              `(Server-Sent Events; Bearer token of a demo login) and ` +
+              `${platform.url}/v1/properties/${platform.demo.ids.propertyId}/consumption`,
+          ]),
       'Press Ctrl-C to stop.',
       '',
     ].join('\n') + '\n',
