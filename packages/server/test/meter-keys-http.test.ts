@@ -8,6 +8,7 @@ import meterKeyRoutes from '../src/http/routes/meter-keys.js';
 import meterRoutes from '../src/http/routes/meters.js';
 import { meterKeysSchemas } from '../src/http/schemas/meter-keys.js';
 import { metersSchemas } from '../src/http/schemas/meters.js';
+import { kemDownload } from '../src/keys/import/kem-test-kit.js';
 import { createKeyVault, type KeyVault } from '../src/keys/key-vault.js';
 import { leakedKeys } from '../src/keys/key-test-kit.js';
 import { openLocalMasterKey } from '../src/keys/local-master-key.js';
@@ -39,7 +40,7 @@ interface ReportLine {
 interface Report {
   dryRun: boolean;
   format: string | null;
-  fileRejected?: { reason: string };
+  fileRejected?: { reason: string; code?: string };
   summary: { accepted: number; rejected: number; ignored: number };
   lines: ReportLine[];
 }
@@ -51,6 +52,9 @@ function newKey(): { bytes: Uint8Array; hex: string } {
   plainKeys.push(bytes);
   return { bytes, hex: Buffer.from(bytes).toString('hex').toUpperCase() };
 }
+/** A KEM file's password: no answer, log line or audit entry may hold it. */
+const KEM_PASSWORD = 'Kunde-4711-xyz';
+
 /** The same key as people paste it: lower case, in dashed pairs. */
 const dashed = (hex: string) => hex.toLowerCase().replace(/(..)(?!$)/g, '$1-');
 
@@ -375,6 +379,106 @@ describe('meter keys over HTTP', { timeout: 30_000 }, () => {
     expect(warned[0]).toContain(meter.id);
   });
 
+  it('imports a Kamstrup KEM file with its password, and refuses it with a wrong one', async () => {
+    const install = (meterId: string) =>
+      kit.stores.meters.create(
+        tree.partnerId,
+        {
+          propertyId: tree.p1.id,
+          unitId: tree.u1.id,
+          kind: 'water-meter',
+          manufacturer: 'KAM',
+          meterId,
+          deviceVersion: 0x1b,
+          deviceType: 0x16,
+          installedAt: '2024-10-01T00:00:00Z',
+        },
+        seeder,
+      );
+    const first = await install('81000001');
+    const second = await install('81000002');
+    const [k1, k2, kOther] = [newKey(), newKey(), newKey()];
+    const file = kemDownload(
+      [
+        { serial: '81000001', key: k1.hex },
+        { serial: '44444444', key: kOther.hex }, // a meter of another property
+        { serial: '81000002', key: k2.hex.toLowerCase() },
+      ],
+      KEM_PASSWORD,
+    );
+    const importKem = async (password: string, dryRun = false) =>
+      inject({
+        method: 'POST',
+        url: `/v1/properties/${tree.p1.id}/meter-keys/import${dryRun ? '?dryRun=true' : ''}`,
+        headers: await as('operator'),
+        payload: { format: 'kem', fileBase64: file.toString('base64'), password },
+      });
+
+    const wrong = await importKem('Kunde-4711-xyZ');
+    expect(wrong.statusCode).toBe(200);
+    expect(wrong.json<Report>()).toMatchObject({
+      format: null,
+      fileRejected: { code: 'kem-password-wrong', reason: expect.stringMatching(/password/) },
+      summary: { accepted: 0, rejected: 0 },
+      lines: [],
+    });
+
+    const dry = await importKem(KEM_PASSWORD, true);
+    expect(dry.json<Report>()).toMatchObject({ dryRun: true, summary: { accepted: 2 } });
+    expect((await meterNow(first.id))?.keyRef).toBeUndefined();
+
+    const res = await importKem(KEM_PASSWORD);
+    expect(res.statusCode).toBe(200);
+    const report = res.json<Report>();
+    expect(report).toMatchObject({
+      dryRun: false,
+      format: 'kem',
+      summary: { accepted: 2, rejected: 1, ignored: 0 },
+    });
+    expect(report.lines).toEqual([
+      {
+        line: 1,
+        status: 'accepted',
+        meter: expect.objectContaining({ id: first.id }),
+        replacedKey: false,
+      },
+      {
+        line: 2,
+        status: 'rejected',
+        reason: 'no installed meter of the property has this meter id',
+      },
+      {
+        line: 3,
+        status: 'accepted',
+        meter: expect.objectContaining({ id: second.id }),
+        replacedKey: false,
+      },
+    ]);
+    for (const [meter, key] of [
+      [first, k1],
+      [second, k2],
+    ] as const) {
+      const shown = await inject({ url: `/v1/meters/${meter.id}`, headers: await as('operator') });
+      expect(shown.json()).toMatchObject({ hasKey: true });
+      expect((await opened((await meterNow(meter.id))!)).equals(Buffer.from(key.bytes))).toBe(true);
+    }
+    expect((await meterNow(m.other.id))?.keyRef).toBeUndefined();
+
+    const { items } = await kit.stores.audit.listByPartner(tree.partnerId, { limit: 100 });
+    const audited = items.filter((e) => e.action === 'meter-key.imported');
+    expect(audited.find((e) => (e.after as { format?: string }).format === 'kem')).toMatchObject({
+      after: { accepted: 2, rejected: 1, meterIds: [first.id, second.id] },
+    });
+
+    const bare = await inject({
+      method: 'POST',
+      url: `/v1/properties/${tree.p1.id}/meter-keys/import`,
+      headers: await as('operator'),
+      payload: { format: 'kem', fileBase64: file.toString('base64') },
+    });
+    expect(bare.statusCode).toBe(400);
+  });
+
   it('sets one meter’s key by hand and shows only that it has one', async () => {
     const key = newKey();
     const put = (meterId: string, body: object, role: RoleName = 'operator') =>
@@ -467,13 +571,16 @@ describe('meter keys over HTTP', { timeout: 30_000 }, () => {
     expect(plainKeys.length).toBeGreaterThan(20);
     expect(bodies.length).toBeGreaterThan(20);
     expect(leaks(bodies.join('\n'))).toEqual([]);
+    expect(bodies.join('\n')).not.toContain(KEM_PASSWORD);
 
     // The log was captured (every request is in it), and holds no key in any spelling.
     expect(kit.logLines.filter((l) => l.includes('/meter-keys/import')).length).toBeGreaterThan(5);
     expect(leaks(kit.logLines.join('\n'))).toEqual([]);
+    expect(kit.logLines.join('\n')).not.toContain(KEM_PASSWORD);
 
     const audit = await kit.stores.audit.listByPartner(tree.partnerId, { limit: 100 });
     expect(leaks(JSON.stringify(audit.items))).toEqual([]);
+    expect(JSON.stringify(audit.items)).not.toContain(KEM_PASSWORD);
 
     const { doc, tableName } = table();
     const scan = await doc.send(new ScanCommand({ TableName: tableName }));

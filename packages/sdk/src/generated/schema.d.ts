@@ -773,7 +773,7 @@ export interface paths {
         put?: never;
         /**
          * Import a key file for the meters of a property
-         * @description CSV or text (`;`, `,` or tab; with or without header, manufacturer, version and device type; 8-digit meter ids or 16-hex-digit secondary addresses) as text/csv, text/plain or JSON `{text}`. Each line is matched to an installed meter of the property by its identity; a line without manufacturer or version matches when exactly one meter has its meter id. Matched keys are sealed and stored, each line completely or not at all, and the meter then names its key. The answer reports every line. Keys are never returned. `dryRun=true` stores nothing.
+         * @description CSV or text (`;`, `,` or tab; with or without header, manufacturer, version and device type; 8-digit meter ids or 16-hex-digit secondary addresses) as text/csv, text/plain or JSON `{text}`. Each line is matched to an installed meter of the property by its identity; a line without manufacturer or version matches when exactly one meter has its meter id. Kamstrup KEM/KEM2 files (the `*.zip.kem(2)` download or its `.kem`) come as JSON `{format: "kem", fileBase64, password}`; each meter of the file is a line (manufacturer KAM, serial number as meter id), and a wrong password refuses the file with `fileRejected.code` `kem-password-wrong`. The password is only used to decrypt: never stored, logged, audited or returned. Matched keys are sealed and stored, each line completely or not at all, and the meter then names its key. The answer reports every line. Keys are never returned. `dryRun=true` stores nothing.
          */
         post: operations["importMeterKeys"];
         delete?: never;
@@ -1638,17 +1638,30 @@ export interface components {
             /** @description 1 when created, +1 on every change. */
             version: number;
         };
+        MeterKeyImportKem: {
+            /** @description The file’s bytes in base64, exactly as downloaded. */
+            fileBase64: string;
+            /**
+             * @description A Kamstrup KEM or KEM2 key file (the downloaded `*.zip.kem(2)` or its `.kem`).
+             * @enum {string}
+             */
+            format: "kem";
+            /** @description The password the file was made with (the Kamstrup customer id, or one chosen at download; at most 16 bytes). Used to decrypt and then dropped: never stored, logged or returned. */
+            password: string;
+        };
         /** @description One entry per line with content. Lines are stored one by one, each completely or not at all: a line whose storage failed is rejected, and the others stand. */
         MeterKeyImportReport: {
             /** @description When true, nothing was stored. */
             dryRun: boolean;
             /** @description Set when the file as a whole was refused; then no line was read. */
             fileRejected?: {
+                /** @description Stable, for KEM files: `kem-password-wrong` and `kem-password-too-long` mean ask for the password again; others (`kem-zip-without-kem`, `kem-corrupted`, `kem-algorithm-unsupported`, …) that the file itself cannot be used. */
+                code?: string;
                 reason: string;
             };
-            format: ("simulator-csv" | "csv-header" | "csv") | null;
+            format: ("simulator-csv" | "csv-header" | "csv" | "kem" | "kem2") | null;
             lines: {
-                /** @description 1-based line number in the file. */
+                /** @description 1-based line number in the file; in a KEM file, the meter’s position. */
                 line: number;
                 meter?: {
                     deviceType: number;
@@ -1669,7 +1682,7 @@ export interface components {
             summary: {
                 /** @description Lines stored (or, in a dry run, that would be). */
                 accepted: number;
-                /** @description Blank lines, `#` comments and the header. */
+                /** @description Blank lines, `#` comments and the header (always 0 for KEM files). */
                 ignored: number;
                 rejected: number;
             };
@@ -2777,6 +2790,7 @@ export type SchemaHealth = components['schemas']['Health'];
 export type SchemaJwks = components['schemas']['Jwks'];
 export type SchemaMe = components['schemas']['Me'];
 export type SchemaMeter = components['schemas']['Meter'];
+export type SchemaMeterKeyImportKem = components['schemas']['MeterKeyImportKem'];
 export type SchemaMeterKeyImportReport = components['schemas']['MeterKeyImportReport'];
 export type SchemaMeterKeyImportText = components['schemas']['MeterKeyImportText'];
 export type SchemaMeterList = components['schemas']['MeterList'];
@@ -6114,6 +6128,16 @@ export interface operations {
                 "application/json": {
                     /** @description The key file’s content, as it would be sent as text/csv. */
                     text: string;
+                } | {
+                    /** @description The file’s bytes in base64, exactly as downloaded. */
+                    fileBase64: string;
+                    /**
+                     * @description A Kamstrup KEM or KEM2 key file (the downloaded `*.zip.kem(2)` or its `.kem`).
+                     * @enum {string}
+                     */
+                    format: "kem";
+                    /** @description The password the file was made with (the Kamstrup customer id, or one chosen at download; at most 16 bytes). Used to decrypt and then dropped: never stored, logged or returned. */
+                    password: string;
                 };
                 "text/csv": string;
                 "text/plain": string;

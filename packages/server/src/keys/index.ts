@@ -42,4 +42,5 @@ export {
   type KeyImportReport,
   type ParseKeyImportOptions,
 } from './import/parse-key-import.js';
+export { parseKemFile, type KemRefusal, type ParseKemOptions } from './import/kem-file.js';
 export { parseSecondaryAddress, type SecondaryAddress } from './import/secondary-address.js';

@@ -7,6 +7,7 @@ import { DomainError, isDomainError } from '../../domain/errors.js';
 import type { Meter } from '../../domain/tenancy/meter.js';
 import type { MeterStore, PropertyStore } from '../../domain/tenancy/ports.js';
 import { mapLimited } from '../../iot/map-limited.js';
+import { parseKemFile } from '../../keys/import/kem-file.js';
 import {
   parseKeyImport,
   type KeyImportEntry,
@@ -22,6 +23,7 @@ import {
 import { actorOf } from '../actor.js';
 import { ErrorRef } from '../schemas/common.js';
 import {
+  MeterKeyImportKem,
   MeterKeyImportQuery,
   MeterKeyImportText,
   SetMeterKeyRequest,
@@ -150,19 +152,28 @@ function keyBytes(hex: string): Buffer {
   return Buffer.from(hex.replace(/[\s-]/g, ''), 'hex');
 }
 
-/** The request's key file as text, whichever of the admitted content types carried it. */
-function importText(body: unknown): string {
-  if (typeof body === 'string') return body;
-  if (
-    typeof body === 'object' &&
-    body !== null &&
-    typeof (body as { text?: unknown }).text === 'string'
-  ) {
-    return (body as { text: string }).text;
+/** The request's key file read, whichever of the admitted bodies carried it. */
+function parseImport(body: unknown): KeyImportReport {
+  if (typeof body === 'string') return parseKeyImport(body);
+  if (typeof body === 'object' && body !== null) {
+    const fields = body as {
+      text?: unknown;
+      format?: unknown;
+      fileBase64?: unknown;
+      password?: unknown;
+    };
+    if (typeof fields.text === 'string') return parseKeyImport(fields.text);
+    if (
+      fields.format === 'kem' &&
+      typeof fields.fileBase64 === 'string' &&
+      typeof fields.password === 'string'
+    ) {
+      return parseKemFile(Buffer.from(fields.fileBase64, 'base64'), fields.password);
+    }
   }
   throw new DomainError(
     'VALIDATION_FAILED',
-    'send the key file as text/csv, text/plain or JSON {text}',
+    'send the key file as text/csv, text/plain, JSON {text} or JSON {format: "kem", fileBase64, password}',
   );
 }
 
@@ -255,7 +266,12 @@ const meterKeyRoutes: FastifyPluginAsyncTypebox<MeterKeyRoutesOptions> = async (
           'device type; 8-digit meter ids or 16-hex-digit secondary addresses) as text/csv, ' +
           'text/plain or JSON `{text}`. Each line is matched to an installed meter of the ' +
           'property by its identity; a line without manufacturer or version matches when ' +
-          'exactly one meter has its meter id. Matched keys are sealed and stored, each line ' +
+          'exactly one meter has its meter id. Kamstrup KEM/KEM2 files (the `*.zip.kem(2)` ' +
+          'download or its `.kem`) come as JSON `{format: "kem", fileBase64, password}`; each ' +
+          'meter of the file is a line (manufacturer KAM, serial number as meter id), and a ' +
+          'wrong password refuses the file with `fileRejected.code` `kem-password-wrong`. The ' +
+          'password is only used to decrypt: never stored, logged, audited or returned. ' +
+          'Matched keys are sealed and stored, each line ' +
           'completely or not at all, and the meter then names its key. The answer reports ' +
           'every line. Keys are never returned. `dryRun=true` stores nothing.',
         params: PropertyParams,
@@ -264,7 +280,7 @@ const meterKeyRoutes: FastifyPluginAsyncTypebox<MeterKeyRoutesOptions> = async (
           content: {
             'text/csv': { schema: Type.String({ maxLength: IMPORT_BODY_LIMIT }) },
             'text/plain': { schema: Type.String({ maxLength: IMPORT_BODY_LIMIT }) },
-            'application/json': { schema: MeterKeyImportText },
+            'application/json': { schema: Type.Union([MeterKeyImportText, MeterKeyImportKem]) },
           },
         },
         response: {
@@ -284,7 +300,7 @@ const meterKeyRoutes: FastifyPluginAsyncTypebox<MeterKeyRoutesOptions> = async (
       const property = await loadProperty(properties, partnerId, request.params.propertyId);
       request.authorize(propertyScope(property));
       const dryRun = request.query.dryRun === true;
-      const parsed: KeyImportReport = parseKeyImport(importText(request.body));
+      const parsed: KeyImportReport = parseImport(request.body);
       const report = {
         dryRun,
         format: parsed.summary.format,

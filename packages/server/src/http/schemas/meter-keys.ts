@@ -23,6 +23,28 @@ export const MeterKeyImportText = Type.Object(
   { $id: 'MeterKeyImportText', additionalProperties: false },
 );
 
+export const MeterKeyImportKem = Type.Object(
+  {
+    format: Type.Literal('kem', {
+      description: 'A Kamstrup KEM or KEM2 key file (the downloaded `*.zip.kem(2)` or its `.kem`).',
+    }),
+    fileBase64: Type.String({
+      maxLength: 10 * 1024 * 1024,
+      pattern: '^[A-Za-z0-9+/=\\s]*$',
+      description: 'The file’s bytes in base64, exactly as downloaded.',
+    }),
+    password: Type.String({
+      maxLength: 64,
+      writeOnly: true,
+      description:
+        'The password the file was made with (the Kamstrup customer id, or one chosen at ' +
+        'download; at most 16 bytes). Used to decrypt and then dropped: never stored, logged ' +
+        'or returned.',
+    }),
+  },
+  { $id: 'MeterKeyImportKem', additionalProperties: false },
+);
+
 const ImportedMeter = Type.Object(
   {
     id: Type.String({ description: 'The platform’s meter id.' }),
@@ -38,10 +60,23 @@ const ImportedMeter = Type.Object(
 export const MeterKeyImportReport = Type.Object(
   {
     dryRun: Type.Boolean({ description: 'When true, nothing was stored.' }),
-    format: Type.Union([StringEnum(['simulator-csv', 'csv-header', 'csv'] as const), Type.Null()]),
+    format: Type.Union([
+      StringEnum(['simulator-csv', 'csv-header', 'csv', 'kem', 'kem2'] as const),
+      Type.Null(),
+    ]),
     fileRejected: Type.Optional(
       Type.Object(
-        { reason: Type.String() },
+        {
+          reason: Type.String(),
+          code: Type.Optional(
+            Type.String({
+              description:
+                'Stable, for KEM files: `kem-password-wrong` and `kem-password-too-long` mean ' +
+                'ask for the password again; others (`kem-zip-without-kem`, `kem-corrupted`, ' +
+                '`kem-algorithm-unsupported`, …) that the file itself cannot be used.',
+            }),
+          ),
+        },
         {
           additionalProperties: false,
           description: 'Set when the file as a whole was refused; then no line was read.',
@@ -52,14 +87,18 @@ export const MeterKeyImportReport = Type.Object(
       {
         accepted: Type.Integer({ description: 'Lines stored (or, in a dry run, that would be).' }),
         rejected: Type.Integer(),
-        ignored: Type.Integer({ description: 'Blank lines, `#` comments and the header.' }),
+        ignored: Type.Integer({
+          description: 'Blank lines, `#` comments and the header (always 0 for KEM files).',
+        }),
       },
       { additionalProperties: false },
     ),
     lines: Type.Array(
       Type.Object(
         {
-          line: Type.Integer({ description: '1-based line number in the file.' }),
+          line: Type.Integer({
+            description: '1-based line number in the file; in a KEM file, the meter’s position.',
+          }),
           status: StringEnum(['accepted', 'rejected'] as const),
           reason: Type.Optional(
             Type.String({ description: 'Why it was rejected; never repeats the line’s values.' }),
@@ -91,5 +130,6 @@ export const MeterKeyImportQuery = Type.Object({
 export const meterKeysSchemas = [
   SetMeterKeyRequest,
   MeterKeyImportText,
+  MeterKeyImportKem,
   MeterKeyImportReport,
 ] as const;

@@ -198,14 +198,16 @@ describe('parseKeyImport', () => {
     for (const key of keys) expect(shown).not.toContain(key);
   });
 
-  it('refuses Kamstrup KEM/KEM2 and other zip or XML files as a whole', () => {
+  it('refuses Kamstrup KEM/KEM2 and other zip or XML files as a whole, pointing KEM to its reader', () => {
     const zip = Uint8Array.from([0x50, 0x4b, 0x03, 0x04, 0x14, 0, 0, 0, 8, 0]);
     const kem =
       '<?xml version="1.0"?>\n<EncryptedData xmlns="http://www.w3.org/2001/04/xmlenc#"><CipherData/></EncryptedData>';
     for (const input of [zip, kem]) {
       const report = parseKeyImport(input);
       expect(report.lines).toEqual([]);
-      expect(report.fileRejected?.reason).toMatch(/KEM.*not supported yet/);
+      expect(report.fileRejected?.reason).toMatch(
+        /KEM.*need their password: import them as a KEM file/,
+      );
     }
     expect(parseKeyImport('<meters><meter/></meters>').fileRejected?.reason).toMatch(/XML/);
   });

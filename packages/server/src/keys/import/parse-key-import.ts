@@ -5,8 +5,10 @@ import { parseSecondaryAddress } from './secondary-address.js';
  * How the file was read. `simulator-csv` is the gateway simulator's
  * `meters.csv` (its exact header); `csv-header` any other file with a header
  * line naming the columns; `csv` a file without one, read by field shapes.
+ * `kem` and `kem2` are Kamstrup's encrypted key files (`kem-file.ts`), whose
+ * "lines" are the meters in file order.
  */
-export type KeyImportFormat = 'simulator-csv' | 'csv-header' | 'csv';
+export type KeyImportFormat = 'simulator-csv' | 'csv-header' | 'csv' | 'kem' | 'kem2';
 
 /** A meter and its key as one line gave them. */
 export interface KeyImportEntry {
@@ -40,8 +42,11 @@ export interface KeyImportReport {
     ignored: number;
     format: KeyImportFormat | null;
   };
-  /** Set when the file as a whole is refused: then nothing in it is accepted. */
-  fileRejected?: { reason: string };
+  /**
+   * Set when the file as a whole is refused: then nothing in it is accepted.
+   * `code` is stable where clients may act on it (a KEM file's wrong password).
+   */
+  fileRejected?: { reason: string; code?: string };
 }
 
 export interface ParseKeyImportOptions {
@@ -98,7 +103,8 @@ const COLUMN_NAMES: Readonly<Record<string, Column>> = Object.fromEntries(
   ).flatMap(([column, names]) => names.map((n) => [n, column])),
 );
 
-class ImportedKey implements KeyImportEntry {
+/** An entry that hides its key from JSON and inspect; every parser's entries are these. */
+export class ImportedKey implements KeyImportEntry {
   manufacturer?: string;
   meterId: string;
   version?: number;
@@ -136,8 +142,8 @@ const reject = (reason: string): never => {
  * header, with or without manufacturer, an 8-digit meter id (plus version and
  * device type) or a 16-hex-digit secondary address (see `secondary-address.ts`
  * for its byte order). Keys may hold `-` and spaces and be in any case.
- * A meter named twice is accepted on its first line only. Kamstrup KEM/KEM2
- * and other zip or XML files are refused as a whole.
+ * A meter named twice is accepted on its first line only. Zip and XML files
+ * are refused as a whole; Kamstrup KEM/KEM2 files are read by `parseKemFile`.
  */
 export function parseKeyImport(
   input: string | Uint8Array,
@@ -232,13 +238,13 @@ function decode(input: string | Uint8Array): string | { reason: string } {
 }
 
 const ZIP_REASON =
-  'zip archives, such as Kamstrup KEM/KEM2 key files (zip with XML-Encryption), are not supported yet; export the keys as CSV';
+  'zip archives are not read as CSV; Kamstrup KEM/KEM2 key files (zip with XML-Encryption) need their password: import them as a KEM file';
 
 function unsupportedFormat(text: string): string | null {
   if (text.includes('\u0000')) return 'the file is binary, not text';
   if (!text.trimStart().startsWith('<')) return null;
   if (/xmlenc|EncryptedData/.test(text)) {
-    return 'XML-Encryption files, such as Kamstrup KEM/KEM2 key files, are not supported yet; export the keys as CSV';
+    return 'XML-Encryption files are not read as CSV; Kamstrup KEM/KEM2 key files need their password: import them as a KEM file';
   }
   return 'XML key files are not supported yet; export the keys as CSV';
 }
