@@ -2,12 +2,10 @@ import { randomBytes } from 'node:crypto';
 import {
   GetCommand,
   PutCommand,
-  QueryCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { DomainError } from '../domain/errors.js';
-import type { Page } from '../domain/tenancy/ports.js';
 import type {
   BatchSeen,
   DayRange,
@@ -24,19 +22,12 @@ import type {
   UnregisteredHeard,
   UnregisteredMeter,
 } from '../ingest/ingest-store.js';
-import {
-  assertKeyParts,
-  decodeCursorFields,
-  encodeCursor,
-  invalidCursor,
-  resolvePageLimit,
-} from '../iot/registry-rules.js';
+import { assertKeyParts } from '../iot/registry-rules.js';
 import { createBatchWriter, type BatchWriter } from './batch-writer.js';
 import { isConditionFailed } from './condition-failed.js';
 import {
   gatewayHealthKey,
   gatewayReceptionsPartition,
-  GSI1,
   meterDayKey,
   meterReadingsPartition,
   meterReceptionsPartition,
@@ -49,7 +40,8 @@ import {
   unitDaysPartition,
   unregisteredMetersPartition,
 } from './keys.js';
-import { batchGet, recordOf, type Item } from './tenancy-items.js';
+import { queryAllOfPartition } from './query-all.js';
+import { batchGet, queryTablePage, recordOf, type Item } from './tenancy-items.js';
 
 export interface DynamoIngestStoreOptions {
   doc: DynamoDBDocumentClient;
@@ -69,6 +61,14 @@ const HIGH = '\uffff';
 const HEALTH_HOURS = 48;
 /** Attempts at a read-modify-write of a gateway's health before giving up. */
 const HEALTH_ATTEMPTS = 8;
+
+/** The page options of a list call, without its own fields (undefined ones left out). */
+function pageOptions(opts: ListOptions): { limit?: number; cursor?: string } {
+  return {
+    ...(opts.limit === undefined ? {} : { limit: opts.limit }),
+    ...(opts.cursor === undefined ? {} : { cursor: opts.cursor }),
+  };
+}
 
 function ttl(fromIso: string, days: number): number {
   return Math.floor((Date.parse(fromIso) + days * DAY_MS) / 1000);
@@ -131,72 +131,29 @@ export function createDynamoIngestStore(options: DynamoIngestStoreOptions): Inge
     };
   }
 
-  /** One page of a table partition between two sort keys, with a cursor of that range only. */
-  async function rangePage(
-    partition: string,
-    low: string,
-    high: string,
-    opts: ListOptions & { order?: 'asc' | 'desc' } = {},
-    consistent = true,
-  ): Promise<Page<Item>> {
-    const limit = resolvePageLimit(opts.limit);
-    let start: Item | undefined;
-    if (opts.cursor !== undefined) {
-      const fields = decodeCursorFields(opts.cursor);
-      if (Object.keys(fields).sort().join(',') !== 'pk,sk') throw invalidCursor();
-      const { pk, sk } = fields;
-      if (pk !== partition || typeof sk !== 'string' || sk < low || sk > high) {
-        throw invalidCursor();
-      }
-      start = { pk, sk };
-    }
-    const out = await doc.send(
-      new QueryCommand({
-        TableName,
-        KeyConditionExpression: 'pk = :p AND sk BETWEEN :a AND :b',
-        ExpressionAttributeValues: { ':p': partition, ':a': low, ':b': high },
-        ScanIndexForward: opts.order !== 'desc',
-        ConsistentRead: consistent,
-        Limit: limit + 1,
-        ...(start ? { ExclusiveStartKey: start } : {}),
-      }),
-    );
-    const found = out.Items ?? [];
-    const items = found.slice(0, limit);
-    const last = items.at(-1);
-    return {
-      items,
-      cursor: found.length > limit && last ? encodeCursor({ pk: last.pk, sk: last.sk }) : null,
-    };
-  }
-
-  /** Every item of a partition (table or index) between two sort keys. */
-  async function rangeAll(
-    partition: string,
-    low: string,
-    high: string,
-    index: boolean,
-  ): Promise<Item[]> {
-    const items: Item[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await doc.send(
-        new QueryCommand({
+  /**
+   * Puts an item if the stored one still has `version` (or, for 0, if there
+   * is none): the ingest's one kind of conditional write. CONFLICT otherwise.
+   */
+  async function putOnVersion(item: Item, version: number, what: string): Promise<void> {
+    try {
+      await doc.send(
+        new PutCommand({
           TableName,
-          ...(index
-            ? {
-                IndexName: GSI1,
-                KeyConditionExpression: 'gsi1pk = :p AND gsi1sk BETWEEN :a AND :b',
-              }
-            : { KeyConditionExpression: 'pk = :p AND sk BETWEEN :a AND :b', ConsistentRead: true }),
-          ExpressionAttributeValues: { ':p': partition, ':a': low, ':b': high },
-          ...(start ? { ExclusiveStartKey: start } : {}),
+          Item: item,
+          ...(version === 0
+            ? { ConditionExpression: 'attribute_not_exists(pk)' }
+            : {
+                ConditionExpression: '#v = :v',
+                ExpressionAttributeNames: { '#v': 'version' },
+                ExpressionAttributeValues: { ':v': version },
+              }),
         }),
       );
-      items.push(...(out.Items ?? []));
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return items;
+    } catch (error) {
+      if (isConditionFailed(error)) throw conflict(what, error);
+      throw error;
+    }
   }
 
   function streamOf(item: Item): MeterStream {
@@ -229,28 +186,11 @@ export function createDynamoIngestStore(options: DynamoIngestStoreOptions): Inge
     async saveStream(stream) {
       assertKeyParts({ partnerId: stream.partnerId, meterId: stream.meterId });
       const next: MeterStream = { ...stream, version: stream.version + 1 };
-      try {
-        await doc.send(
-          new PutCommand({
-            TableName,
-            Item: {
-              ...meterStreamKey(stream.partnerId, stream.meterId),
-              entity: 'STREAM',
-              ...next,
-            },
-            ...(stream.version === 0
-              ? { ConditionExpression: 'attribute_not_exists(pk)' }
-              : {
-                  ConditionExpression: '#v = :v',
-                  ExpressionAttributeNames: { '#v': 'version' },
-                  ExpressionAttributeValues: { ':v': stream.version },
-                }),
-          }),
-        );
-      } catch (error) {
-        if (isConditionFailed(error)) throw conflict(`stream of meter ${stream.meterId}`, error);
-        throw error;
-      }
+      await putOnVersion(
+        { ...meterStreamKey(stream.partnerId, stream.meterId), entity: 'STREAM', ...next },
+        stream.version,
+        `stream of meter ${stream.meterId}`,
+      );
       return next;
     },
 
@@ -283,25 +223,7 @@ export function createDynamoIngestStore(options: DynamoIngestStoreOptions): Inge
         meterId: day.meterId,
       });
       const next = { ...day, version: day.version + 1 };
-      try {
-        await doc.send(
-          new PutCommand({
-            TableName,
-            Item: dayItem(next),
-            ...(day.version === 0
-              ? { ConditionExpression: 'attribute_not_exists(pk)' }
-              : {
-                  ConditionExpression: '#v = :v',
-                  ExpressionAttributeNames: { '#v': 'version' },
-                  ExpressionAttributeValues: { ':v': day.version },
-                }),
-          }),
-        );
-      } catch (error) {
-        if (isConditionFailed(error))
-          throw conflict(`day ${day.day} of meter ${day.meterId}`, error);
-        throw error;
-      }
+      await putOnVersion(dayItem(next), day.version, `day ${day.day} of meter ${day.meterId}`);
       return next;
     },
 
@@ -343,22 +265,10 @@ export function createDynamoIngestStore(options: DynamoIngestStoreOptions): Inge
         const before = out.Item ? recordOf<GatewayHealth>(out.Item) : null;
         const next = foldBatch(before, batch);
         try {
-          await doc.send(
-            new PutCommand({
-              TableName,
-              Item: { ...Key, entity: 'HEALTH', ...next },
-              ...(before === null
-                ? { ConditionExpression: 'attribute_not_exists(pk)' }
-                : {
-                    ConditionExpression: '#v = :v',
-                    ExpressionAttributeNames: { '#v': 'version' },
-                    ExpressionAttributeValues: { ':v': before.version },
-                  }),
-            }),
-          );
+          await putOnVersion({ ...Key, entity: 'HEALTH', ...next }, before?.version ?? 0, 'health');
           return next;
         } catch (error) {
-          if (!isConditionFailed(error)) throw error;
+          if (!(error instanceof DomainError && error.code === 'CONFLICT')) throw error;
         }
       }
       throw new DomainError('CONFLICT', `health of gateway ${batch.thingName} stays contended`, {
@@ -386,23 +296,20 @@ export function createDynamoIngestStore(options: DynamoIngestStoreOptions): Inge
     async listReadings(partnerId, meterId, range: TimeRange, opts = {}) {
       assertKeyParts({ partnerId, meterId });
       // Sort keys are `<at>#<digest>`, so `to` itself never matches: BETWEEN ends just below it.
-      const page = await rangePage(
-        meterReadingsPartition(partnerId, meterId),
-        range.from,
-        range.to,
-        opts,
-      );
+      const page = await queryTablePage(ctx, meterReadingsPartition(partnerId, meterId), {
+        ...pageOptions(opts),
+        newestFirst: opts.order === 'desc',
+        between: [range.from, range.to],
+      });
       return { items: page.items.map((i) => recordOf<Reading>(i)), cursor: page.cursor };
     },
 
     async listReceptions(partnerId, meterId, range, opts = {}) {
       assertKeyParts({ partnerId, meterId });
-      const page = await rangePage(
-        meterReceptionsPartition(partnerId, meterId),
-        range.from,
-        range.to,
-        opts,
-      );
+      const page = await queryTablePage(ctx, meterReceptionsPartition(partnerId, meterId), {
+        ...pageOptions(opts),
+        between: [range.from, range.to],
+      });
       return {
         items: page.items.map((i) => recordOf<Reception>(i, ['expiresAt'])),
         cursor: page.cursor,
@@ -411,31 +318,31 @@ export function createDynamoIngestStore(options: DynamoIngestStoreOptions): Inge
 
     async propertyDays(partnerId, propertyId, range: DayRange) {
       assertKeyParts({ partnerId, propertyId });
-      const items = await rangeAll(
-        propertyDaysPartition(partnerId, propertyId),
-        range.from,
-        `${range.to}#${HIGH}`,
-        false,
-      );
+      const items = await queryAllOfPartition(doc, {
+        tableName: TableName,
+        partition: propertyDaysPartition(partnerId, propertyId),
+        index: false,
+        between: [range.from, `${range.to}#${HIGH}`],
+      });
       return items.map((i) => recordOf<StoredMeterDay>(i));
     },
 
     async unitDays(partnerId, unitId, range: DayRange) {
       assertKeyParts({ partnerId, unitId });
-      const items = await rangeAll(
-        unitDaysPartition(partnerId, unitId),
-        range.from,
-        `${range.to}#${HIGH}`,
-        true,
-      );
+      const items = await queryAllOfPartition(doc, {
+        tableName: TableName,
+        partition: unitDaysPartition(partnerId, unitId),
+        index: true,
+        between: [range.from, `${range.to}#${HIGH}`],
+      });
       return items.map((i) => recordOf<StoredMeterDay>(i));
     },
 
     async listRejected(partnerId, organisationId, opts = {}) {
       assertKeyParts({ partnerId, organisationId });
-      const page = await rangePage(rejectedFramesPartition(partnerId, organisationId), '', HIGH, {
-        ...opts,
-        order: 'desc',
+      const page = await queryTablePage(ctx, rejectedFramesPartition(partnerId, organisationId), {
+        ...pageOptions(opts),
+        newestFirst: true,
       });
       return {
         items: page.items.map((i) => recordOf<RejectedFrame>(i, ['expiresAt'])),
@@ -445,11 +352,10 @@ export function createDynamoIngestStore(options: DynamoIngestStoreOptions): Inge
 
     async listUnregistered(partnerId, organisationId, opts = {}) {
       assertKeyParts({ partnerId, organisationId });
-      const page = await rangePage(
+      const page = await queryTablePage(
+        ctx,
         unregisteredMetersPartition(partnerId, organisationId),
-        '',
-        HIGH,
-        opts,
+        pageOptions(opts),
       );
       return {
         items: page.items.map((i) => recordOf<UnregisteredMeter>(i, ['expiresAt'])),

@@ -12,15 +12,40 @@ export async function queryAllOfIndexPartition(
   doc: DynamoDBDocumentClient,
   options: { tableName: string; partition: string; newestFirst?: boolean },
 ): Promise<Item[]> {
+  return queryAllOfPartition(doc, { ...options, index: true });
+}
+
+/**
+ * Every item of one partition, of the table (strongly consistent) or of the
+ * index gsi1, optionally only the sort keys in an inclusive range, following
+ * LastEvaluatedKey. For reads that are bounded by their range (a property's
+ * days of a month), not for lists that grow without end.
+ */
+export async function queryAllOfPartition(
+  doc: DynamoDBDocumentClient,
+  options: {
+    tableName: string;
+    partition: string;
+    index: boolean;
+    between?: readonly [string, string];
+    newestFirst?: boolean;
+  },
+): Promise<Item[]> {
+  const [pk, sk] = options.index ? ['gsi1pk', 'gsi1sk'] : ['pk', 'sk'];
+  const range = options.between;
   const items: Item[] = [];
   let start: Item | undefined;
   do {
     const out = await doc.send(
       new QueryCommand({
         TableName: options.tableName,
-        IndexName: GSI1,
-        KeyConditionExpression: 'gsi1pk = :p',
-        ExpressionAttributeValues: { ':p': options.partition },
+        ...(options.index ? { IndexName: GSI1 } : { ConsistentRead: true }),
+        KeyConditionExpression:
+          range === undefined ? `${pk} = :p` : `${pk} = :p AND ${sk} BETWEEN :low AND :high`,
+        ExpressionAttributeValues: {
+          ':p': options.partition,
+          ...(range === undefined ? {} : { ':low': range[0], ':high': range[1] }),
+        },
         ScanIndexForward: !options.newestFirst,
         ...(start ? { ExclusiveStartKey: start } : {}),
       }),

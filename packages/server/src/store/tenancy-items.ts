@@ -315,25 +315,36 @@ function decodeIndexCursor(cursor: string, query: IndexPageQuery): Item {
   return { pk, sk, gsi1pk, gsi1sk };
 }
 
-/** One page of a table partition (strongly consistent), with a cursor of its own partition only. */
+/**
+ * One page of a table partition (strongly consistent), with a cursor of its
+ * own partition only; with `between`, of the sort keys in that inclusive
+ * range, and a cursor from inside it.
+ */
 export async function queryTablePage(
   ctx: TableAccess,
   partition: string,
-  options: PageOptions & { newestFirst?: boolean } = {},
+  options: PageOptions & { newestFirst?: boolean; between?: readonly [string, string] } = {},
 ): Promise<Page<Item>> {
   const limit = resolvePageLimit(options.limit);
+  const range = options.between;
   let start: Item | undefined;
   if (options.cursor !== undefined) {
     const fields = decodeCursorFields(options.cursor);
     if (Object.keys(fields).sort().join(',') !== 'pk,sk') throw invalidCursor();
-    if (fields.pk !== partition || typeof fields.sk !== 'string') throw invalidCursor();
-    start = { pk: fields.pk, sk: fields.sk };
+    const { pk, sk } = fields;
+    if (pk !== partition || typeof sk !== 'string') throw invalidCursor();
+    if (range !== undefined && (sk < range[0] || sk > range[1])) throw invalidCursor();
+    start = { pk, sk };
   }
   const out = await ctx.doc.send(
     new QueryCommand({
       TableName: ctx.TableName,
-      KeyConditionExpression: 'pk = :p',
-      ExpressionAttributeValues: { ':p': partition },
+      KeyConditionExpression:
+        range === undefined ? 'pk = :p' : 'pk = :p AND sk BETWEEN :low AND :high',
+      ExpressionAttributeValues: {
+        ':p': partition,
+        ...(range === undefined ? {} : { ':low': range[0], ':high': range[1] }),
+      },
       ScanIndexForward: !options.newestFirst,
       ConsistentRead: true,
       Limit: limit + 1,
