@@ -16,7 +16,7 @@ import {
 import { makeGatewayKeyAndCsr } from '../src/demo/gateway-key.js';
 import { seedDemo } from '../src/demo/seed.js';
 import { createContractGate } from '../src/ingest/contract-gate.js';
-import { createPlatformIngest } from '../src/ingest/platform-ingest.js';
+import { createPlatformIngest, registryGatewayOwner } from '../src/ingest/platform-ingest.js';
 import { fromShadowService, startLocalIotCore } from '../src/iot/local/local-iot-core.js';
 import { loadOrCreateCertificateAuthority } from '../src/iot/local/pki/certificate-authority.js';
 import { createShadowService } from '../src/iot/local/shadow/index.js';
@@ -106,12 +106,7 @@ try {
     meterKeys: services.meterKeys,
     vault: services.vault,
     concurrency: CONCURRENCY,
-    gatewayOwner: async (thingName) => {
-      const thing = await registry.getThing(thingName);
-      return thing === null
-        ? null
-        : { partnerId: thing.partnerId, organisationId: thing.organisationId };
-    },
+    gatewayOwner: registryGatewayOwner(registry),
     log: { warn: (fields, message) => console.warn(message, fields), debug: () => undefined },
   });
   const gate = createContractGate({

@@ -19,7 +19,7 @@ import { createShadowService } from './iot/local/shadow/index.js';
 import { createContractGate } from './ingest/contract-gate.js';
 import type { IngestStore } from './ingest/ingest-store.js';
 import { LiveHub } from './ingest/live-hub.js';
-import { createPlatformIngest } from './ingest/platform-ingest.js';
+import { createPlatformIngest, registryGatewayOwner } from './ingest/platform-ingest.js';
 import type { GatewayOwner, IngestPipeline } from './ingest/pipeline.js';
 import { createFleet } from '@zaehlwerk/firmware-contract/simulator';
 import { prepareLab, type LabCredentials } from './demo/lab-credentials.js';
@@ -216,12 +216,7 @@ export async function startPlatform(config: Config): Promise<Platform> {
       }
       const captureFile = capture;
       const registry = createDynamoIotRegistry({ doc: dynamo.doc, tableName: config.table });
-      gatewayOwner = async (thingName) => {
-        const thing = await registry.getThing(thingName);
-        return thing === null
-          ? null
-          : { partnerId: thing.partnerId, organisationId: thing.organisationId };
-      };
+      gatewayOwner = registryGatewayOwner(registry);
       const started = await startLocalIotCore({
         registry,
         ca,

@@ -1,4 +1,5 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { IotRegistry } from '../iot/iot-registry.js';
 import { DEFAULT_TIME_ZONE } from '../domain/tenancy/property.js';
 import { meterKeyIdentity } from '../domain/tenancy/meter.js';
 import type { KeyVault } from '../keys/key-vault.js';
@@ -26,6 +27,18 @@ export interface PlatformIngestOptions {
   concurrency?: number;
   /** The store the read routes use too; a new one on the table when absent. */
   store?: IngestStore;
+}
+
+/** A gateway's owner from the emulator's registry: one consistent read of the thing item. */
+export function registryGatewayOwner(
+  registry: Pick<IotRegistry, 'getThing'>,
+): IngestPipelineDeps['gatewayOwner'] {
+  return async (thingName) => {
+    const thing = await registry.getThing(thingName);
+    return thing === null
+      ? null
+      : { partnerId: thing.partnerId, organisationId: thing.organisationId };
+  };
 }
 
 /** The ingest as the platform runs it: the pipeline over the single table's stores. */
