@@ -1,42 +1,14 @@
-import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isDomainError, type DomainError } from '../src/domain/errors.js';
 import { createBatchWriter, type BatchWriterOptions } from '../src/store/batch-writer.js';
 import { createDynamoClients, type DynamoClients } from '../src/store/dynamodb-client.js';
 import { startEmbeddedDynamo, type EmbeddedDynamo } from '../src/store/embedded-dynamodb.js';
 import { ensureTable } from '../src/store/table.js';
+import { scanTable } from './ports/dynalite-table.js';
 import { startThrottlingProxy, type ThrottlingProxy } from './ports/throttling-proxy.js';
+import { seededRandom as seeded } from './seeded-random.js';
 
 type Item = Record<string, unknown>;
-
-/** mulberry32: the same faults on every run, so a failure can be replayed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-async function scanAll(doc: DynamoDBDocumentClient, tableName: string): Promise<Item[]> {
-  const items: Item[] = [];
-  let start: Item | undefined;
-  do {
-    const out = await doc.send(
-      new ScanCommand({
-        TableName: tableName,
-        ConsistentRead: true,
-        ...(start ? { ExclusiveStartKey: start } : {}),
-      }),
-    );
-    items.push(...(out.Items ?? []));
-    start = out.LastEvaluatedKey;
-  } while (start);
-  return items;
-}
 
 async function rejection(promise: Promise<unknown>): Promise<DomainError> {
   const err = await promise.then(
@@ -113,7 +85,7 @@ describe('batch writer through a throttling proxy', () => {
 
     const report = await writer.write(items.map((put) => ({ put })));
 
-    expect((await scanAll(direct.doc, tableName)).sort(byKey)).toEqual([...items].sort(byKey));
+    expect((await scanTable(direct.doc, tableName)).sort(byKey)).toEqual([...items].sort(byKey));
     expect(report.items).toBe(2000);
     const seen = proxy.counters();
     const throttled = seen.throttled - before.throttled;
@@ -147,7 +119,7 @@ describe('batch writer through a throttling proxy', () => {
     expect(err.message).toContain('after 5 attempts');
     expect(err.message).toContain('ProvisionedThroughputExceededException');
     expect(err.details).toMatchObject({ total: 100, written: 0, unwritten: 100 });
-    expect(await scanAll(direct.doc, tableName)).toEqual([]);
+    expect(await scanTable(direct.doc, tableName)).toEqual([]);
     // One chunk used up its attempts; the others stopped before their next retry.
     const calls = proxy.counters().throttled - before.throttled;
     expect(calls).toBeGreaterThanOrEqual(5);
@@ -161,7 +133,7 @@ describe('batch writer through a throttling proxy', () => {
 
     const err = await rejection(writer.write(items.map((put) => ({ put }))));
 
-    const stored = await scanAll(direct.doc, tableName);
+    const stored = await scanTable(direct.doc, tableName);
     const key = (item: { pk?: unknown; sk?: unknown }) => `${String(item.pk)} ${String(item.sk)}`;
     const details = err.details as {
       written: number;
@@ -184,7 +156,7 @@ describe('batch writer through a throttling proxy', () => {
 
     const report = await writer.write(items.map((put) => ({ put })));
 
-    expect((await scanAll(direct.doc, tableName)).sort(byKey)).toEqual([...items].sort(byKey));
+    expect((await scanTable(direct.doc, tableName)).sort(byKey)).toEqual([...items].sort(byKey));
     expect(report.throttledRetried).toBe(5);
     const seen = proxy.counters();
     expect(seen.resets - before.resets).toBe(3);

@@ -9,23 +9,12 @@ import { createDynamoClients, type DynamoClients } from '../src/store/dynamodb-c
 import { startEmbeddedDynamo, type EmbeddedDynamo } from '../src/store/embedded-dynamodb.js';
 import { ensureTable } from '../src/store/table.js';
 import { startThrottlingProxy, type ThrottlingProxy } from './ports/throttling-proxy.js';
+import { seededRandom as seeded } from './seeded-random.js';
 
 const FLEET = { count: 8, seed: 3 };
 const TABLE = 'ingest-faults';
 const GATEWAY = 'sim-gw-0001';
 const WIDE_OPEN = { from: '2000-01-01T00:00:00.000Z', to: '2100-01-01T00:00:00.000Z' };
-
-/** mulberry32: the same faults on every run. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('ingest under DynamoDB throttling (a proxy answering ProvisionedThroughputExceeded)', () => {
   let db: EmbeddedDynamo;

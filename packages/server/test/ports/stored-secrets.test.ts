@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ScanCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { createApiKey, verifyApiKey } from '../../src/auth/api-keys.js';
 import {
@@ -9,7 +9,7 @@ import {
 } from '../../src/auth/refresh-tokens.js';
 import { createDynamoApiKeyStore } from '../../src/store/dynamodb-api-key-store.js';
 import { createDynamoRefreshTokenStore } from '../../src/store/dynamodb-refresh-token-store.js';
-import { useDynaliteTable } from './dynalite-table.js';
+import { scanTable, useDynaliteTable } from './dynalite-table.js';
 
 /**
  * A leaked table must hold nothing a client could present. Each store is
@@ -21,20 +21,7 @@ describe('no secret reaches the table', () => {
   const now = new Date('2025-03-01T00:00:00.000Z');
 
   async function everyItem(doc: DynamoDBDocumentClient, tableName: string): Promise<string> {
-    const items: unknown[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const out = await doc.send(
-        new ScanCommand({
-          TableName: tableName,
-          ConsistentRead: true,
-          ...(start ? { ExclusiveStartKey: start } : {}),
-        }),
-      );
-      items.push(...(out.Items ?? []));
-      start = out.LastEvaluatedKey;
-    } while (start !== undefined);
-    return JSON.stringify(items);
+    return JSON.stringify(await scanTable(doc, tableName));
   }
 
   /** The secret as text and in the other encodings a careless adapter might store. */

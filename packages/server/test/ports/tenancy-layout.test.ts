@@ -1,4 +1,4 @@
-import { PutCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { encodeCursor } from '../../src/iot/registry-rules.js';
 import { createDynamoAuditLog } from '../../src/store/dynamodb-audit-log.js';
@@ -11,7 +11,7 @@ import {
   userEmailKey,
 } from '../../src/store/keys.js';
 import { DEFAULT_CLAIM_GRACE_MS } from '../../src/store/tenancy-items.js';
-import { useDynaliteTable } from './dynalite-table.js';
+import { scanTable, useDynaliteTable } from './dynalite-table.js';
 import {
   admin,
   domainError,
@@ -35,16 +35,7 @@ describe('tenancy stores on dynalite: layout and recovery', () => {
 
   async function scan(): Promise<Item[]> {
     const { doc, tableName } = table();
-    const items: Item[] = [];
-    let start: Item | undefined;
-    do {
-      const out = await doc.send(
-        new ScanCommand({ TableName: tableName, ...(start ? { ExclusiveStartKey: start } : {}) }),
-      );
-      items.push(...(out.Items ?? []));
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return items;
+    return scanTable(doc, tableName);
   }
 
   const put = (item: Item) =>
