@@ -2,17 +2,18 @@
 // IoT Core emulator into the ingest pipeline and dynalite; then, on the same endpoint, the raw
 // BatchWriteItem rate. Prints telegrams/s end to end, latency publish → stored, and the ratio.
 //
+// The gateways and dynalite run in child processes of their own: in production they are devices
+// and a managed service, not the platform's CPU. This process holds what the platform runs: the
+// emulator's broker (IoT Core's part, which its rule delivers from in-process), the contract gate
+// and the pipeline.
+//
 // Environment: BENCH_TELEGRAMS (default 3000), BENCH_GATEWAYS (default 8), BENCH_METERS (default 1600),
 // BENCH_CONCURRENCY (default 8).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TelegramBatch } from '@zaehlwerk/firmware-contract';
-import {
-  createFleet,
-  createSimulator,
-  type Simulator,
-} from '@zaehlwerk/firmware-contract/simulator';
+import { createFleet } from '@zaehlwerk/firmware-contract/simulator';
 import { makeGatewayKeyAndCsr } from '../src/demo/gateway-key.js';
 import { seedDemo } from '../src/demo/seed.js';
 import { createContractGate } from '../src/ingest/contract-gate.js';
@@ -24,9 +25,10 @@ import { createPlatformServices } from '../src/platform-services.js';
 import { createDynamoClients } from '../src/store/dynamodb-client.js';
 import { createDynamoIotRegistry } from '../src/store/dynamodb-iot-registry.js';
 import { createDynamoShadowStore } from '../src/store/dynamodb-shadow-store.js';
-import { startEmbeddedDynamo } from '../src/store/embedded-dynamodb.js';
 import { measureBatchWriteThroughput } from '../src/store/measure-batch-write.js';
 import { ensureTable } from '../src/store/table.js';
+import { startBenchChild } from './bench-child.js';
+import type { GatewaysInput } from './gateways-child.js';
 
 const TELEGRAMS = Number(process.env.BENCH_TELEGRAMS ?? 3000);
 const GATEWAYS = Number(process.env.BENCH_GATEWAYS ?? 8);
@@ -45,13 +47,17 @@ function percentile(sorted: readonly number[], p: number): number {
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'zw-bench-'));
-const embedded = await startEmbeddedDynamo({});
+const dynalite = startBenchChild<{ endpoint: string }>(
+  new URL('./dynalite-child.ts', import.meta.url),
+  {},
+);
+const embedded = await dynalite.next();
 const dynamo = createDynamoClients({
   region: 'eu-central-1',
   endpoint: embedded.endpoint,
   localCredentials: true,
 });
-const simulators: Simulator[] = [];
+const gatewayRuns: Array<ReturnType<typeof startBenchChild>> = [];
 let closeBroker: (() => Promise<void>) | undefined;
 try {
   await ensureTable(dynamo.client, TABLE);
@@ -62,7 +68,8 @@ try {
     region: 'eu-central-1',
   });
   // The last meters are the latency gateway's own: fresh meters, so none of its frames is a copy.
-  const fleet = createFleet({ count: METERS + LATENCY_METERS, seed: 7 });
+  const FLEET = { count: METERS + LATENCY_METERS, seed: 7 };
+  const fleet = createFleet(FLEET);
   const demo = await seedDemo({
     stores: services.stores,
     apiKeys: services.apiKeys,
@@ -133,12 +140,12 @@ try {
   });
   iot.onTelegramBatch(gate.handle);
 
-  async function gateway(
+  async function gatewayOf(
     thingName: string,
-    meters: typeof fleet,
+    meters: [number, number],
     framesPerSecond: number,
     seed: number,
-  ): Promise<Simulator> {
+  ): Promise<GatewaysInput['gateways'][number]> {
     const { csrPem, privateKeyPem } = await makeGatewayKeyAndCsr(thingName);
     const thing = await iot.registerGateway({
       thingName,
@@ -146,29 +153,41 @@ try {
       organisationId: demo.ids.demoOperatorOrganisationId,
       csrPem,
     });
-    return createSimulator({
+    return {
       thingName,
+      certPem: thing.certificates[0]!.certificatePem!,
+      keyPem: privateKeyPem,
       meters,
-      seed,
       framesPerSecond,
+      seed,
+    };
+  }
+  /** The gateways, in a child process of their own; resolves once they run. */
+  async function runGateways(
+    gateways: GatewaysInput['gateways'],
+    durationMs?: number,
+  ): Promise<ReturnType<typeof startBenchChild>> {
+    const input: GatewaysInput = {
+      brokerUrl: `mqtts://127.0.0.1:${broker.port}`,
+      caPem: ca.caCertificatePem,
+      fleet: FLEET,
       uploadIntervalS: 5,
-      transport: {
-        kind: 'mqtt',
-        url: `mqtts://127.0.0.1:${broker.port}`,
-        servername: 'localhost',
-        caPem: ca.caCertificatePem,
-        certPem: thing.certificates[0]!.certificatePem!,
-        keyPem: privateKeyPem,
-      },
-    });
+      gateways,
+      ...(durationMs === undefined ? {} : { durationMs }),
+    };
+    const child = startBenchChild(new URL('./gateways-child.ts', import.meta.url), input);
+    gatewayRuns.push(child);
+    await child.next();
+    return child;
   }
 
   const perGateway = Math.ceil(METERS / GATEWAYS);
+  const gateways: GatewaysInput['gateways'] = [];
   for (let g = 0; g < GATEWAYS; g++) {
-    simulators.push(
-      await gateway(
+    gateways.push(
+      await gatewayOf(
         `bench-gw-${String(g + 1).padStart(3, '0')}`,
-        fleet.slice(g * perGateway, Math.min(METERS, (g + 1) * perGateway)),
+        [g * perGateway, Math.min(METERS, (g + 1) * perGateway)],
         // Batches go out at most once a second with at most 100 frames (contract 5.3, 4.4), and
         // a meter sends at most every 2 s: 200 meters keep a gateway at its limit.
         Math.min(100, perGateway / 2),
@@ -176,26 +195,29 @@ try {
       ),
     );
   }
+  const light = await gatewayOf(
+    LATENCY_GATEWAY,
+    [METERS, METERS + LATENCY_METERS],
+    LATENCY_METERS / 2,
+    99,
+  );
 
   console.log(
     `ingest bench: ${TELEGRAMS} telegrams from ${GATEWAYS} gateways and ${METERS} meters ` +
-      `through the emulator into dynalite (${process.version}, ${process.platform})`,
+      `through the emulator into dynalite (${process.version}, ${process.platform}; gateways and ` +
+      `dynalite in processes of their own)`,
   );
-  const controller = new AbortController();
-  const runs = simulators.map((s) => s.run({ signal: controller.signal }).catch(() => undefined));
+  const loaded = await runGateways(gateways);
   await finished;
-  controller.abort();
-  await Promise.all(simulators.map((s) => s.stop()));
-  await Promise.all(runs);
+  loaded.send({ stop: true });
+  await loaded.next();
   // Batches the broker had already handed over are still being stored: let them finish, so that
   // neither the latency phase nor the storage measurement shares dynalite with them.
   while (inFlight > 0) await new Promise((resolve) => setTimeout(resolve, 100));
 
   // Phase 2: a light load (10 telegrams/s) on the now idle pipeline.
-  const light = await gateway(LATENCY_GATEWAY, fleet.slice(METERS), LATENCY_METERS / 2, 99);
-  simulators.push(light);
-  await light.run({ durationMs: LATENCY_RUN_MS });
-  await light.stop();
+  const lightRun = await runGateways([light], LATENCY_RUN_MS);
+  await lightRun.next();
 
   const seconds = (lastStoredAt - firstSentAt) / 1000;
   const rate = stored / seconds;
@@ -218,7 +240,7 @@ try {
   const storage = await measureBatchWriteThroughput({
     doc: dynamo.doc,
     tableName: TABLE,
-    items: Math.max(2000, TELEGRAMS),
+    items: Math.max(20_000, TELEGRAMS),
   });
   console.log(`  raw BatchWriteItem: ${storage.items} items in ${storage.seconds.toFixed(2)} s`);
   console.log(
@@ -226,9 +248,10 @@ try {
       `items/s, ratio ${(rate / storage.itemsPerSecond).toFixed(2)}`,
   );
 } finally {
-  await Promise.all(simulators.map((s) => s.stop().catch(() => undefined)));
+  for (const run of gatewayRuns) run.kill();
   await closeBroker?.();
   dynamo.client.destroy();
-  await embedded.close();
+  dynalite.send({ stop: true });
+  await dynalite.exited;
   await rm(dir, { recursive: true, force: true });
 }
