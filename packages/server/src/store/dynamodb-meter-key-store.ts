@@ -58,6 +58,11 @@ export interface PutMeterKeyResult extends MeterKeyStatus {
 export interface MeterKeyStore {
   /** The key the meter's keyRef names, or null. */
   get(partnerId: string, meterId: string, keyRef: string): Promise<StoredMeterKey | null>;
+  /** get for many meters in batched reads, by meter id; meters whose key is missing are left out. */
+  getMany(
+    partnerId: string,
+    meters: readonly { meterId: string; keyRef: string }[],
+  ): Promise<Map<string, StoredMeterKey>>;
   /** The status of the keys the meters' keyRefs name, by meter id; meters without one are left out. */
   statuses(
     partnerId: string,
@@ -145,6 +150,24 @@ export function createDynamoMeterKeyStore(options: DynamoMeterKeyStoreOptions): 
       const item = await getItem(ctx, meterKeyKey(partnerId, meterId));
       const slot = item ? slotsOf(item).find((s) => s.keyRef === keyRef) : undefined;
       return item && slot ? storedOf(item, slot) : null;
+    },
+
+    async getMany(partnerId, meters) {
+      checkKeyParts({ partnerId });
+      meters.forEach(({ meterId }) => checkKeyParts({ meterId }));
+      const unique = [...new Set(meters.map((m) => m.meterId))];
+      const items = await batchGet(
+        ctx,
+        unique.map((meterId) => meterKeyKey(partnerId, meterId)),
+      );
+      const byMeter = new Map(items.map((item) => [String(item.meterId), item]));
+      const out = new Map<string, StoredMeterKey>();
+      for (const { meterId, keyRef } of meters) {
+        const item = byMeter.get(meterId);
+        const slot = item ? slotsOf(item).find((s) => s.keyRef === keyRef) : undefined;
+        if (item && slot) out.set(meterId, storedOf(item, slot));
+      }
+      return out;
     },
 
     async statuses(partnerId, meters) {

@@ -24,6 +24,7 @@ import { propertyOf } from './dynamodb-unit-store.js';
 import {
   checkActor,
   checkKeyParts,
+  batchGet,
   claimMarker,
   deleteVersioned,
   getItem,
@@ -218,6 +219,47 @@ export function createDynamoMeterStore(options: TenancyStoreOptions): MeterStore
       const meter = await read(partnerId, owner);
       // The marker may be a leftover (a crash between writes): the meter decides.
       return meter && meter.removedAt === undefined && sameIdentity(meter, wanted) ? meter : null;
+    },
+
+    async findManyByIdentity(partnerId, identities) {
+      checkKeyParts({ partnerId });
+      // Ingest looks up the meters of a whole batch at once: markers, then meters, each one
+      // BatchGetItem instead of two GetItems per meter.
+      const wanted = identities.map((identity) => {
+        try {
+          return readMeterIdentity(record(identity, 'identity'));
+        } catch {
+          return null;
+        }
+      });
+      const markerKeys = new Map(
+        wanted.flatMap((w) => {
+          if (w === null) return [];
+          const key = meterIdentityKey(partnerId, w);
+          return [[key.pk, key] as const];
+        }),
+      );
+      const markers = await batchGet(ctx, [...markerKeys.values()]);
+      const ownerOf = new Map(markers.map((m) => [String(m.pk), String(m.ownerId)]));
+      const owners = [...new Set(ownerOf.values())];
+      const meters = new Map(
+        (
+          await batchGet(
+            ctx,
+            owners.map((id) => meterKey(partnerId, id)),
+          )
+        ).map((item) => {
+          const meter = recordOf<Meter>(item);
+          return [meter.id, meter];
+        }),
+      );
+      return wanted.map((w) => {
+        if (w === null) return null;
+        const owner = ownerOf.get(meterIdentityKey(partnerId, w).pk);
+        const meter = owner === undefined ? undefined : meters.get(owner);
+        // As findByIdentity: a leftover marker does not resolve, the meter decides.
+        return meter && meter.removedAt === undefined && sameIdentity(meter, w) ? meter : null;
+      });
     },
 
     async update(partnerId, meterId, patch, expectedVersion, actor) {

@@ -86,6 +86,16 @@ describe('the meter key store on dynalite', () => {
     ]);
     expect([...statuses.keys()]).toEqual(['met_2']);
     expect(statuses.get('met_2')).toMatchObject({ keyRef: third.keyRef });
+    // Many at once, as get answers each: the named key, a superseded one not, a missing meter not.
+    const many = await store.getMany(partnerId, [
+      { meterId: 'met_2', keyRef: third.keyRef },
+      { meterId: 'met_none', keyRef: 'meter-key:met_none:1' },
+    ]);
+    expect([...many.keys()]).toEqual(['met_2']);
+    expect(many.get('met_2')).toEqual(await store.get(partnerId, 'met_2', third.keyRef));
+    expect(
+      (await store.getMany(partnerId, [{ meterId: 'met_2', keyRef: second.keyRef }])).size,
+    ).toBe(0);
     const listed = await store.list(partnerId);
     expect(listed.items.map((k) => k.keyRef).sort()).toEqual([first.keyRef, third.keyRef].sort());
   });

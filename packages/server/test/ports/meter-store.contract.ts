@@ -52,6 +52,19 @@ export function describeMeterStore(name: string, make: MakeStores): void {
       const other = await seedUnit(stores);
       expect(await stores.meters.get(other.partnerId, meter.id)).toBeNull();
       expect(await stores.meters.findByIdentity(other.partnerId, identity)).toBeNull();
+      // Many at once, in the order asked, unknown and malformed identities as null.
+      const second = await stores.meters.create(p, hca(property.id, unit.id), admin);
+      expect(
+        await stores.meters.findManyByIdentity(p, [
+          { ...identity, deviceVersion: 0x36 },
+          { ...identity, meterId: second.meterId },
+          identity,
+          { ...identity, manufacturer: 'not a manufacturer' },
+          identity,
+        ]),
+      ).toEqual([null, second, meter, null, meter]);
+      expect(await stores.meters.findManyByIdentity(other.partnerId, [identity])).toEqual([null]);
+      expect(await stores.meters.findManyByIdentity(p, [])).toEqual([]);
       // Unique per partner: another partner may register the same device.
       await stores.meters.create(
         other.partnerId,
@@ -195,6 +208,8 @@ export function describeMeterStore(name: string, make: MakeStores): void {
       // Correcting the date of a removal is allowed, and does not touch the new installation.
       await stores.meters.update(p, old.id, { removedAt: '2025-02-02T00:00:00Z' }, 2, admin);
       expect((await stores.meters.findByIdentity(p, identity))?.id).toBe(again.id);
+      // The batched lookup answers as the single one: the removed installation never, the new one.
+      expect(await stores.meters.findManyByIdentity(p, [identity])).toEqual([again]);
       const log = await stores.audit.listByOrganisation(p, operator.id, { limit: 4 });
       expect(log.items.map((e) => e.action)).toEqual([
         'meter.updated',

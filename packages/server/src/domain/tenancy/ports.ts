@@ -216,6 +216,11 @@ export interface MeterStore {
    * lookup once the gateway has told the partner.
    */
   findByIdentity(partnerId: string, identity: MeterIdentity): Promise<Meter | null>;
+  /** findByIdentity for many identities in two batched reads, answers in their order. */
+  findManyByIdentity(
+    partnerId: string,
+    identities: readonly MeterIdentity[],
+  ): Promise<Array<Meter | null>>;
   /** Setting removedAt retires the meter and frees its identity. */
   update(
     partnerId: string,
