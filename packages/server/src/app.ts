@@ -5,7 +5,7 @@ import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { Type } from 'typebox';
 import { DomainError } from './domain/errors.js';
-import type { StorageHealth } from './domain/ports.js';
+import type { IotCore, StorageHealth } from './domain/ports.js';
 import { createMemoryAuth, type AppAuth } from './auth/app-auth.js';
 import { apiKeyId } from './auth/api-keys.js';
 import type { SessionDeps } from './auth/sessions.js';
@@ -76,10 +76,13 @@ import swaggerPlugin from './http/plugins/swagger.js';
 import healthRoutes from './http/routes/health.js';
 import ruleIngestRoutes, { type RuleIngest } from './http/routes/iot-rule-ingest.js';
 import { ErrorRef, ErrorResponse } from './http/schemas/common.js';
+import alarmRoutes from './http/routes/alarms.js';
 import consumptionRoutes from './http/routes/consumption.js';
+import gatewayReceptionRoutes from './http/routes/gateway-receptions.js';
 import ingestMonitoringRoutes from './http/routes/ingest-monitoring.js';
 import liveRoutes from './http/routes/live.js';
 import meterReadingRoutes from './http/routes/meter-readings.js';
+import { alarmSchemas } from './http/schemas/alarms.js';
 import { consumptionSchemas } from './http/schemas/consumption.js';
 import { ingestSchemas } from './http/schemas/ingest.js';
 import type { IngestStore } from './ingest/ingest-store.js';
@@ -87,6 +90,10 @@ import type { LiveHub } from './ingest/live-hub.js';
 import { DEFAULT_MINIMUM_AGGREGATION_UNITS } from './domain/tenancy/property.js';
 import { Health } from './http/schemas/health.js';
 import { VERSION } from './version.js';
+
+export type GatewayDeps = GatewayRoutesOptions & {
+  iot: GatewayRoutesOptions['iot'] & Pick<IotCore, 'getShadow'>;
+};
 
 export interface AppDeps {
   storage: StorageHealth;
@@ -104,8 +111,11 @@ export interface AppDeps {
    * of them over their own doubles (a store that fails on purpose). Default true.
    */
   coreRoutes?: boolean;
-  /** Gateway management; without it, those routes answer SERVICE_UNAVAILABLE. */
-  gateways?: GatewayRoutesOptions;
+  /**
+   * Gateway management, and the gateways' shadows for their health; without it, those routes
+   * answer SERVICE_UNAVAILABLE.
+   */
+  gateways?: GatewayDeps;
   /** Origins allowed to call cross-origin (the partners' allowedOrigins); none without it. */
   corsOrigins?: () => Promise<ReadonlySet<string>>;
   /** Requests per minute and API key (or IP); default 600. */
@@ -244,7 +254,9 @@ async function registerIngestRoutes(
   app: FastifyInstance,
   deps: Pick<AppDeps, 'core' | 'ingest' | 'gateways' | 'minAggregationUnits'>,
 ) {
-  for (const schema of [...ingestSchemas, ...consumptionSchemas]) app.addSchema(schema);
+  for (const schema of [...ingestSchemas, ...consumptionSchemas, ...alarmSchemas]) {
+    app.addSchema(schema);
+  }
   const stores = deps.core?.stores ?? unavailable<CoreServices['stores']>('storage');
   const store = deps.ingest?.store ?? unavailable<IngestStore>('the ingest');
   const hub: Pick<LiveHub, 'subscribe'> = deps.ingest?.hub ?? {
@@ -259,17 +271,26 @@ async function registerIngestRoutes(
     minAggregationUnits: deps.minAggregationUnits ?? DEFAULT_MINIMUM_AGGREGATION_UNITS,
   });
   await app.register(meterReadingRoutes, { ...tree, meters: stores.meters, ingest: store });
-  await app.register(liveRoutes, { ...tree, meters: stores.meters, hub });
+  await app.register(liveRoutes, { ...tree, meters: stores.meters, hub, ingest: store });
+  const { iot } = deps.gateways ?? unavailableGateways();
   await app.register(ingestMonitoringRoutes, {
-    iot: (deps.gateways ?? unavailableGateways()).iot,
+    iot,
     organisations: stores.organisations,
     ingest: store,
   });
+  await app.register(gatewayReceptionRoutes, { iot, meters: stores.meters, ingest: store });
+  await app.register(alarmRoutes, {
+    ...tree,
+    meters: stores.meters,
+    organisations: stores.organisations,
+    ingest: store,
+    audit: stores.audit,
+  });
 }
 
-function unavailableGateways(): GatewayRoutesOptions {
+function unavailableGateways(): GatewayDeps {
   return {
-    iot: unavailable<GatewayRoutesOptions['iot']>('gateway management'),
+    iot: unavailable<GatewayDeps['iot']>('gateway management'),
     organisations: unavailable<GatewayRoutesOptions['organisations']>('storage'),
     audit: unavailable<GatewayRoutesOptions['audit']>('storage'),
   };

@@ -7,8 +7,10 @@ import { createApiKey } from '../src/auth/api-keys.js';
 import { issueEmbedToken } from '../src/auth/embed-tokens.js';
 import type { Role, RoleGrant } from '../src/auth/principal.js';
 import { seedDemo, type DemoPartnerCredentials } from '../src/demo/seed.js';
+import { alarmId } from '../src/domain/alarms/alarm.js';
 import type { Actor } from '../src/domain/audit.js';
 import { newSupportGrant } from '../src/domain/support-access.js';
+import type { Meter } from '../src/domain/tenancy/meter.js';
 import { startLocalIotCore } from '../src/iot/local/local-iot-core.js';
 import { loadOrCreateCertificateAuthority } from '../src/iot/local/pki/index.js';
 import { makeGatewayCsr } from '../src/iot/local/pki/pki-test-kit.js';
@@ -63,6 +65,8 @@ export interface World {
   supportAccessId: string;
   /** Days inside the first unit's tenancy with consumption of three units (reading routes). */
   days: { from: string; to: string };
+  /** An active alarm of the matrix's meter. */
+  alarmId: string;
 }
 
 /**
@@ -86,6 +90,7 @@ export const NOWHERE: World = {
   supportUserId: 'usr_nowhere000000002',
   supportAccessId: 'sup_nowhere000000001',
   days: { from: '2025-02-01', to: '2025-02-28' },
+  alarmId: 'leak.2025-02-10T12:00:00.000Z',
 };
 
 /** What a fixture adds to the route's method and URL. */
@@ -824,6 +829,16 @@ export const FIXTURES: Readonly<Record<string, Fixture | readonly Fixture[]>> = 
     build: ({ target }) => ({ params: { thingName: target.thingName } }),
     control: [200],
   },
+  'GET /v1/gateways/:thingName/receptions': {
+    target: 'resource',
+    build: ({ target }) => ({ params: { thingName: target.thingName } }),
+    control: [200],
+  },
+  'GET /v1/gateways/:thingName/meters': {
+    target: 'resource',
+    build: ({ target }) => ({ params: { thingName: target.thingName } }),
+    control: [200],
+  },
   'GET /v1/organisations/:organisationId/rejected-frames': {
     target: 'resource',
     build: ({ target }) => ({ params: { organisationId: target.operatorOrganisationId } }),
@@ -832,6 +847,27 @@ export const FIXTURES: Readonly<Record<string, Fixture | readonly Fixture[]>> = 
   'GET /v1/organisations/:organisationId/unregistered-meters': {
     target: 'resource',
     build: ({ target }) => ({ params: { organisationId: target.operatorOrganisationId } }),
+    control: [200],
+  },
+  'GET /v1/organisations/:organisationId/alarms': {
+    target: 'resource',
+    build: ({ target }) => ({
+      params: { organisationId: target.operatorOrganisationId },
+      query: { state: 'all' },
+    }),
+    control: [200],
+  },
+  'GET /v1/meters/:meterId/alarms': {
+    target: 'resource',
+    build: ({ target }) => ({ params: { meterId: target.meterId } }),
+    control: [200],
+    // The matrix's meter is the first unit's.
+    controlFor: { landlord: [403], 'embed-unit': [200], 'embed-property': [403] },
+  },
+  'POST /v1/meters/:meterId/alarms/:alarmId/acknowledge': {
+    target: 'resource',
+    build: ({ target }) => ({ params: { meterId: target.meterId, alarmId: target.alarmId } }),
+    // Idempotent: every caller after the first gets the same acknowledgement.
     control: [200],
   },
   // A stream: the matrix reads its first bytes and lets go (cross-tenant-matrix.test.ts).
@@ -1051,6 +1087,7 @@ export async function startMatrixWorld(table: {
         supportUserId: supportUser.id,
         supportAccessId: support.id,
         days: await consumptionOf(creds),
+        alarmId: await alarmOf(meter),
       };
       return result;
     }
@@ -1087,6 +1124,35 @@ export async function startMatrixWorld(table: {
       );
       await ingestStore.write({ readings: [], receptions: [], days: stored, rejected: [] });
       return days;
+    }
+
+    /** An active alarm of the matrix's meter, as the ingest writes it. */
+    async function alarmOf(meter: Meter) {
+      const since = '2025-02-10T12:00:00.000Z';
+      await ingestStore.write({
+        readings: [],
+        receptions: [],
+        days: [],
+        rejected: [],
+        alarms: [
+          {
+            type: 'raised',
+            code: 'leak',
+            severity: 'critical',
+            source: 'meter',
+            since,
+            at: since,
+            partnerId: meter.partnerId,
+            organisationId: meter.organisationId,
+            propertyId: meter.propertyId,
+            ...(meter.unitId === undefined ? {} : { unitId: meter.unitId }),
+            meterId: meter.id,
+            kind: meter.kind,
+            digest: `matrix-${meter.id}`,
+          },
+        ],
+      });
+      return alarmId('leak', since);
     }
 
     async function tenantOf(creds: DemoPartnerCredentials, unitId: string) {

@@ -241,6 +241,8 @@ describe('cross-tenant matrix', { timeout: 60_000 }, () => {
           .sort(),
       ).toEqual([
         'GET /v1/live',
+        // The leak-status widget.
+        'GET /v1/meters/:meterId/alarms',
         'GET /v1/meters/:meterId/readings',
         'GET /v1/properties/:propertyId/consumption',
         'GET /v1/units/:unitId/consumption',

@@ -129,6 +129,54 @@ describe('ingest pipeline on dynalite', () => {
     expect(live.map((r) => r.digest).sort()).toEqual(readings.map((r) => r.digest).sort());
   });
 
+  it('looks up the meters a batch names in one read per batch, and keeps what the cache had while it waits', async () => {
+    // A fresh meter set per test run would be cleaner; the resend below makes these frames
+    // duplicates of the first test's, which is all this test needs: found, not unregistered.
+    let clock = Date.parse('2025-01-15T06:00:00Z');
+    const asked: number[] = [];
+    const { doc, tableName } = db.table();
+    const meters = services.stores.meters;
+    const { pipeline } = createPlatformIngest({
+      doc,
+      tableName,
+      stores: {
+        properties: services.stores.properties,
+        meters: {
+          ...meters,
+          async findManyByIdentity(partnerId, identities) {
+            asked.push(identities.length);
+            // The lookup outlasts the cache's 30 s: what was cached before must still count.
+            clock += 31_000;
+            return meters.findManyByIdentity(partnerId, identities);
+          },
+        },
+      },
+      meterKeys: services.meterKeys,
+      vault: services.vault,
+      now: () => clock,
+      gatewayOwner: async () => ({
+        partnerId: demo.ids.demoPartnerId,
+        organisationId: demo.ids.demoOperatorOrganisationId,
+      }),
+      log: { warn: () => undefined, debug: () => undefined },
+    });
+    const frames = batches.flatMap((b) => b.frames);
+    const first = withFrames(batches[0]!, frames.slice(0, 2));
+    const rest = withFrames(batches[1]!, frames);
+    const one = await pipeline.handle(first, delivery(GATEWAY, first));
+    const two = await pipeline.handle(rest, delivery(GATEWAY, rest));
+    expect(one.outcomes.unregistered + two.outcomes.unregistered).toBe(0);
+    expect(one.outcomes.duplicate + one.outcomes.stored).toBe(2);
+    expect(two.outcomes.duplicate + two.outcomes.stored).toBe(frames.length);
+    const meterCount = (frames: readonly TelegramFrame[]) =>
+      new Set(frames.map((f) => f.frame.slice(4, 20))).size;
+    // One lookup per batch, of the identities the cache lacked (by link address, enough here).
+    expect(asked).toEqual([
+      meterCount(first.frames),
+      meterCount(frames) - meterCount(first.frames),
+    ]);
+  });
+
   it('keeps the same frames from a resend and from a second gateway once, with every reception', async () => {
     const { pipeline, store } = ingest();
     const before = await allReadings(store);

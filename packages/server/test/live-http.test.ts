@@ -4,7 +4,9 @@ import type { KeyRing } from '../src/auth/signing-keys.js';
 import type { Meter } from '../src/domain/tenancy/meter.js';
 import liveRoutes from '../src/http/routes/live.js';
 import { LiveHub } from '../src/ingest/live-hub.js';
-import type { Reading } from '../src/ingest/ingest-store.js';
+import type { IngestStore, Reading } from '../src/ingest/ingest-store.js';
+import { createDynamoIngestStore } from '../src/store/dynamodb-ingest-store.js';
+import { newProperty } from './ports/tenancy-fixtures.js';
 import { embedHeaders, readingOf } from './ingest-http-fixtures.js';
 import { useDynaliteTable } from './ports/dynalite-table.js';
 import { startTenancyApp, type TenancyApp } from './tenancy-app-kit.js';
@@ -21,6 +23,8 @@ interface SseEvent {
 interface Stream {
   status: number;
   headers: Headers;
+  /** Every event (and comment) received so far, in order. */
+  received(): readonly SseEvent[];
   /** The first event (or comment) received that matches, or a timeout. */
   next(match: (e: SseEvent) => boolean, timeoutMs?: number): Promise<SseEvent>;
   /** Whether no matching event has arrived, nor arrives within the time. */
@@ -96,6 +100,7 @@ async function openStream(url: string, headers: Record<string, string>): Promise
   return {
     status: res.status,
     headers: res.headers,
+    received: () => events,
     next,
     silent: (match, ms) =>
       next(match, ms).then(
@@ -124,9 +129,13 @@ describe('live readings over Server-Sent Events', { timeout: 60_000 }, () => {
   let unitMeter: Meter;
   let buildingMeter: Meter;
   const streams: Stream[] = [];
+  let store: IngestStore;
+  /** Runs inside the route's next read of stored readings, before it (a resume's replay). */
+  let duringReplay: (() => Promise<void>) | null = null;
 
   beforeAll(async () => {
     hub = new LiveHub({ maxQueue: 5 });
+    store = createDynamoIngestStore(table());
     kit = await startTenancyApp({
       table: table(),
       register: (app, stores, services) => {
@@ -137,6 +146,16 @@ describe('live readings over Server-Sent Events', { timeout: 60_000 }, () => {
           tenancies: stores.tenancies,
           meters: stores.meters,
           hub,
+          ingest: {
+            listReadings: async (...args) => {
+              const hook = duringReplay;
+              duringReplay = null;
+              await hook?.();
+              return store.listReadings(...args);
+            },
+          },
+          // Few, so that a test can pass the bound.
+          resume: { maxReadings: 5 },
           heartbeatMs: 300,
         });
       },
@@ -173,8 +192,17 @@ describe('live readings over Server-Sent Events', { timeout: 60_000 }, () => {
     await kit.app.listen({ port: 0, host: '127.0.0.1' });
     base = `http://127.0.0.1:${(kit.app.server.address() as AddressInfo).port}`;
   });
-  // One stream is still open here on purpose: closing the app must end it, not wait for it.
-  afterAll(() => kit?.close());
+  /** Opened by the last test and left open on purpose: closing the app must end it. */
+  let leftOpen: Stream | undefined;
+  afterAll(async () => {
+    if (kit === undefined) return;
+    const closing = kit.close();
+    await leftOpen?.ended;
+    // fetch may leave a connection behind that never carries a request (after an abort), and
+    // Node's server.close() waits for such a one forever; the stream is what this is about.
+    kit.app.server.closeAllConnections();
+    await closing;
+  });
 
   const as = (role: RoleName) => headersOf(kit, tree, role);
   async function open(query: string, headers: Record<string, string>) {
@@ -347,6 +375,241 @@ describe('live readings over Server-Sent Events', { timeout: 60_000 }, () => {
     }
     expect(hub.size).toBe(before);
     // Left open for afterAll: app.close() must end it.
-    await open(`unitId=${tree.u1.id}`, await as('operator'));
+    leftOpen = await open(`unitId=${tree.u1.id}`, await as('operator'));
+  });
+
+  describe('resuming with Last-Event-ID', () => {
+    /** What the ingest does with new readings: stores them, then tells the live subscribers. */
+    async function ingest(...readings: Reading[]) {
+      await store.write({ readings, receptions: [], days: [], rejected: [] });
+      hub.publish(readings);
+    }
+    const ago = (seconds: number) => new Date(Date.now() - seconds * 1000).toISOString();
+    const idOf = (r: Reading) => `${r.at}#${r.digest}`;
+    const readingIds = (stream: Stream) =>
+      stream
+        .received()
+        .filter((e) => e.event === 'reading')
+        .map((e) => e.id);
+
+    let places = 0;
+    /**
+     * A property of o1's of its own, so that no other test's stored readings
+     * are in its meters' partitions: two units, the first rented by tenant-1,
+     * and a meter in each unit and one of the building.
+     */
+    async function newPlace() {
+      places += 1;
+      const { partnerId } = tree;
+      const property = await kit.stores.properties.create(
+        partnerId,
+        newProperty(tree.o1.id, { managerOrganisationId: tree.manager.id, name: `Hof ${places}` }),
+        seeder,
+      );
+      const unit = (name: string) =>
+        kit.stores.units.create(
+          partnerId,
+          { propertyId: property.id, name, livingAreaM2: 60, heatedAreaM2: 58 },
+          seeder,
+        );
+      const u1 = await unit('WE 01');
+      const u2 = await unit('WE 02');
+      await kit.stores.tenancies.create(
+        partnerId,
+        { unitId: u1.id, from: '2024-06-01', tenantUserIds: ['tenant-1'] },
+        seeder,
+      );
+      const meter = async (n: number, unitId?: string) => {
+        const created = await kit.stores.meters.create(
+          partnerId,
+          {
+            propertyId: property.id,
+            ...(unitId === undefined ? {} : { unitId }),
+            kind: 'water-meter',
+            manufacturer: 'KAM',
+            meterId: String(41_000_000 + places * 10 + n),
+            deviceVersion: 1,
+            deviceType: 7,
+            installedAt: '2024-01-01T00:00:00Z',
+          },
+          seeder,
+        );
+        return {
+          id: created.id,
+          partnerId,
+          organisationId: tree.o1.id,
+          propertyId: property.id,
+          ...(unitId === undefined ? {} : { unitId }),
+        };
+      };
+      return {
+        property,
+        u1,
+        u2,
+        inU1: await meter(1, u1.id),
+        inU2: await meter(2, u2.id),
+        building: await meter(3),
+      };
+    }
+
+    it('replays exactly the readings it missed, in id order across meters, then goes on live', async () => {
+      const place = await newPlace();
+      const operator = await as('operator');
+      const query = `propertyId=${place.property.id}`;
+      const first = await open(query, operator);
+      const seen = fresh(place.inU1, ago(60));
+      await ingest(seen);
+      await first.next(isReading(seen.digest));
+      first.close();
+
+      // While the client is away: readings of two meters, and one of another operator's
+      // (a meter whose transfer is in flight), which the live stream would not send either.
+      const missed = [
+        fresh(place.building, ago(50)),
+        fresh(place.inU1, ago(45)),
+        fresh(place.inU2, ago(40)),
+      ];
+      const foreign = fresh({ ...place.inU2, organisationId: tree.o2.id }, ago(42));
+      await ingest(missed[2]!, foreign, missed[0]!, missed[1]!);
+
+      const resumed = await open(query, { ...operator, 'last-event-id': idOf(seen) });
+      expect(resumed.status).toBe(200);
+      await resumed.next(isReading(missed[2]!.digest));
+      const live = fresh(place.building);
+      await ingest(live);
+      await resumed.next(isReading(live.digest));
+      expect(readingIds(resumed)).toEqual([...missed.map(idOf), idOf(live)]);
+      // The replay is sent as the live events are.
+      const replayed = resumed.received().find(isReading(missed[1]!.digest))!;
+      const { partnerId: _p, organisationId: _o, ...shown } = missed[1]!;
+      expect(JSON.parse(replayed.data!)).toEqual(shown);
+      resumed.close();
+    });
+
+    it('sends a reading stored during the replay once, whether the store or the hub has it first', async () => {
+      const place = await newPlace();
+      const seen = fresh(place.inU1, ago(30));
+      await ingest(seen);
+      // Stored and told while the replay reads: the replay has it, its live copy is dropped.
+      const both = fresh(place.inU1, ago(20));
+      // Told while the replay reads, stored only after the read: its live copy is what comes.
+      const liveOnly = fresh(place.inU1, ago(10));
+      duringReplay = async () => {
+        await ingest(both);
+        hub.publish([liveOnly]);
+      };
+      const stream = await open(`meterId=${place.inU1.id}`, {
+        ...(await as('operator')),
+        'last-event-id': idOf(seen),
+      });
+      expect(duringReplay).toBeNull();
+      await store.write({ readings: [liveOnly], receptions: [], days: [], rejected: [] });
+      const after = fresh(place.inU1);
+      await ingest(after);
+      await stream.next(isReading(after.digest));
+      expect(readingIds(stream)).toEqual([idOf(both), idOf(liveOnly), idOf(after)]);
+      stream.close();
+    });
+
+    it('tells the client to re-sync when the id is too old, not ours, or too much was missed', async () => {
+      const place = await newPlace();
+      const operator = await as('operator');
+      const query = `meterId=${place.inU1.id}`;
+      const old = fresh(place.inU1, ago(16 * 60));
+      const start = fresh(place.inU1, ago(120));
+      // One more than this app replays (5).
+      const six = Array.from({ length: 6 }, (_, i) => fresh(place.inU1, ago(100 - i * 10)));
+      await ingest(old, start, ...six);
+
+      // Exactly the bound: replayed.
+      const bounded = await open(query, { ...operator, 'last-event-id': idOf(six[0]!) });
+      await bounded.next(isReading(six[5]!.digest));
+      expect(readingIds(bounded)).toEqual(six.slice(1).map(idOf));
+      bounded.close();
+
+      const cases: Array<[string, string]> = [
+        [idOf(start), 'too-many'],
+        [idOf(old), 'out-of-window'],
+        [`${new Date(Date.now() + 16 * 60_000).toISOString()}#ahead`, 'out-of-window'],
+        ['2025-02-30T25:00:00.000Z#x', 'invalid-id'],
+        ['not-an-id', 'invalid-id'],
+      ];
+      for (const [lastEventId, reason] of cases) {
+        const stream = await open(query, { ...operator, 'last-event-id': lastEventId });
+        expect(stream.status, lastEventId).toBe(200);
+        const reset = await stream.next((e) => e.event === 'reset');
+        expect(JSON.parse(reset.data!), lastEventId).toEqual({ reason });
+        // Then live, and nothing replayed before it.
+        const live = fresh(place.inU1);
+        await ingest(live);
+        await stream.next(isReading(live.digest));
+        expect(
+          stream
+            .received()
+            .filter((e) => e.event !== undefined)
+            .map((e) => (e.event === 'reading' ? e.id : e.event)),
+          lastEventId,
+        ).toEqual(['reset', idOf(live)]);
+        stream.close();
+      }
+    });
+
+    it('resumes a tenant with its own unit’s readings only', async () => {
+      const place = await newPlace();
+      const tenant = await kit.bearer(
+        tree.partnerId,
+        [{ role: 'tenant', partnerId: tree.partnerId, unitId: place.u1.id }],
+        'tenant-1',
+      );
+      const seen = fresh(place.inU1, ago(60));
+      const ours = fresh(place.inU1, ago(50));
+      await ingest(seen, ours, fresh(place.inU2, ago(45)), fresh(place.building, ago(40)));
+
+      const stream = await open(`unitId=${place.u1.id}`, {
+        ...tenant,
+        'last-event-id': idOf(seen),
+      });
+      await stream.next(isReading(ours.digest));
+      const live = fresh(place.inU1);
+      await ingest(fresh(place.inU2), live);
+      await stream.next(isReading(live.digest));
+      expect(readingIds(stream)).toEqual([idOf(ours), idOf(live)]);
+      stream.close();
+
+      // The neighbours' unit: refused before anything is read.
+      const refused = await open(`unitId=${place.u2.id}`, {
+        ...tenant,
+        'last-event-id': idOf(seen),
+      });
+      expect(refused.status).toBe(403);
+    });
+
+    it('resumes a landlord with the building’s meters only, from the query when no header says', async () => {
+      const place = await newPlace();
+      const landlord = await kit.bearer(tree.partnerId, [
+        { role: 'landlord', partnerId: tree.partnerId, propertyId: place.property.id },
+      ]);
+      const seen = fresh(place.building, ago(60));
+      const building = fresh(place.building, ago(40));
+      await ingest(seen, fresh(place.inU1, ago(50)), building);
+      const query = `propertyId=${place.property.id}&lastEventId=${encodeURIComponent(idOf(seen))}`;
+
+      const stream = await open(query, landlord);
+      await stream.next(isReading(building.digest));
+      const live = fresh(place.building);
+      await ingest(fresh(place.inU1), live);
+      await stream.next(isReading(live.digest));
+      expect(readingIds(stream)).toEqual([idOf(building), idOf(live)]);
+      stream.close();
+
+      // A reconnecting EventSource keeps its URL and sends the header: the header wins.
+      const again = await open(query, { ...landlord, 'last-event-id': idOf(building) });
+      await again.next(isReading(live.digest));
+      const next = fresh(place.building);
+      await ingest(next);
+      await again.next(isReading(next.digest));
+      expect(readingIds(again)).toEqual([idOf(live), idOf(next)]);
+      again.close();
+    });
   });
 });

@@ -1,3 +1,4 @@
+import { SHADOW_NAME, type ShadowReported } from '@zaehlwerk/firmware-contract';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KeyRing } from '../src/auth/signing-keys.js';
@@ -7,7 +8,10 @@ import ingestMonitoringRoutes from '../src/http/routes/ingest-monitoring.js';
 import meterReadingRoutes from '../src/http/routes/meter-readings.js';
 import { ingestSchemas } from '../src/http/schemas/ingest.js';
 import type { IngestStore, Reading, RejectedFrame } from '../src/ingest/ingest-store.js';
+import { createShadowService, type ShadowService } from '../src/iot/local/shadow/index.js';
 import { createDynamoIngestStore } from '../src/store/dynamodb-ingest-store.js';
+import { createDynamoShadowStore } from '../src/store/dynamodb-shadow-store.js';
+import { DomainError } from '../src/domain/errors.js';
 import { embedHeaders, readingOf } from './ingest-http-fixtures.js';
 import { useDynaliteTable } from './ports/dynalite-table.js';
 import { startTenancyApp, type TenancyApp } from './tenancy-app-kit.js';
@@ -56,6 +60,11 @@ describe('readings and ingest monitoring over HTTP', { timeout: 60_000 }, () => 
   let tokens: { ring: KeyRing; issuer: string };
   /** The registry's gateways, as IoT Core would answer. */
   const gateways = new Map<string, GatewayThing>();
+  /** The emulator's Device Shadow service over the table, as the local IoT Core has it. */
+  let shadows: ShadowService;
+  let shadowClock = new Date('2025-02-15T11:00:00Z');
+  /** Whether the shadow service fails, as IoT Core might. */
+  let shadowsDown = false;
   let unitMeter: Meter;
   let buildingMeter: Meter;
   /** u1's meter's readings, in time order: [1..3] in the tenant's February, [6] in its April. */
@@ -63,6 +72,19 @@ describe('readings and ingest monitoring over HTTP', { timeout: 60_000 }, () => 
 
   beforeAll(async () => {
     store = createDynamoIngestStore(table());
+    shadows = createShadowService({
+      store: createDynamoShadowStore(table()),
+      registry: {
+        getThing: async (thingName) => {
+          const gateway = gateways.get(thingName);
+          return gateway === undefined
+            ? null
+            : { ...gateway, createdAt: '2025-01-01T00:00:00.000Z', version: 1 };
+        },
+      },
+      publish: async () => {},
+      now: () => shadowClock,
+    });
     kit = await startTenancyApp({
       table: table(),
       schemas: ingestSchemas,
@@ -76,7 +98,13 @@ describe('readings and ingest monitoring over HTTP', { timeout: 60_000 }, () => 
           now: () => NOW,
         });
         await app.register(ingestMonitoringRoutes, {
-          iot: { getGateway: async (thingName) => gateways.get(thingName) ?? null },
+          iot: {
+            getGateway: async (thingName) => gateways.get(thingName) ?? null,
+            getShadow: async (thingName, shadowName) => {
+              if (shadowsDown) throw new DomainError('SERVICE_UNAVAILABLE', 'shadows are down');
+              return shadows.getShadow(thingName, shadowName);
+            },
+          },
           organisations: stores.organisations,
           ingest: store,
           now: () => NOW,
@@ -327,6 +355,8 @@ describe('readings and ingest monitoring over HTTP', { timeout: 60_000 }, () => 
             { hour: '2025-02-15T10', frames: 10 },
             { hour: '2025-02-15T11', frames: 10 },
           ],
+          // It never reported anything.
+          shadow: null,
         });
       }
     });
@@ -336,6 +366,94 @@ describe('readings and ingest monitoring over HTTP', { timeout: 60_000 }, () => 
         const res = await health(thingName, 'operator');
         expect(res.statusCode).toBe(200);
         expect(res.json()).toMatchObject({ status: 'never', batches: 0, frames: 0, lastSeq: null });
+      }
+    });
+
+    /** What a gateway publishes on its configuration shadow's update topic. */
+    async function report(thingName: string, at: string, reported: Record<string, unknown>) {
+      shadowClock = new Date(at);
+      await shadows.handleMessage({
+        topic: `$aws/things/${thingName}/shadow/name/${SHADOW_NAME}/update`,
+        payload: Buffer.from(JSON.stringify({ state: { reported } })),
+        thingName,
+        certificateId: 'c'.repeat(64),
+        clientId: thingName,
+        qos: 1,
+        receivedAt: at,
+      });
+    }
+    const reported: ShadowReported = {
+      contractVersion: '1',
+      configVersion: 3,
+      uploadIntervalS: 300,
+      maxBatchFrames: 50,
+      statusIntervalS: 900,
+      radioModes: ['T1', 'C1'],
+      forwardAllMeters: false,
+      meterAllowList: ['KAM76348799'],
+      firmware: { vendor: 'Solvimus', model: 'MUC.easy', version: '2.4.1' },
+      uptimeS: 86_400,
+      radio: {
+        modes: ['T1', 'C1'],
+        framesReceived: 1200,
+        framesForwarded: 1100,
+        framesFiltered: 90,
+        framesInvalid: 10,
+      },
+      buffer: { framesQueued: 0, bytesQueued: 0, capacityBytes: 1_048_576, framesDropped: 0 },
+      lastGatewaySeq: 4,
+    };
+
+    it('shows what the gateway last reported in its shadow, and when', async () => {
+      await report('gw-1', '2025-02-15T09:00:00.000Z', { ...reported, uptimeS: 79_200 });
+      // The operator's desired configuration is not what the gateway reported.
+      shadowClock = new Date('2025-02-15T09:30:00.000Z');
+      await shadows.updateDesired('gw-1', { configVersion: 4, uploadIntervalS: 120 }, SHADOW_NAME);
+      // Only what changed, as a gateway may write it: the time is the newest of its parts.
+      await report('gw-1', '2025-02-15T11:00:00.500Z', { uptimeS: 86_400 });
+      const res = await health('gw-1', 'operator');
+      expect(res.statusCode).toBe(200);
+      expect(res.json().shadow).toEqual({
+        reported,
+        reportedAt: '2025-02-15T11:00:00.000Z',
+        version: 3,
+        conforms: true,
+      });
+      expect(res.json()).toMatchObject({ status: 'reporting', batches: 2 });
+    });
+
+    it('says whether the reported state is what the contract prescribes', async () => {
+      gateways.set('gw-odd', { ...gateways.get('gw-quiet')!, thingName: 'gw-odd' });
+      const odd = { firmware: { vendor: 'Acme', model: 'X', version: '1' }, uptimeS: 5, led: 'on' };
+      await report('gw-odd', '2025-02-15T10:00:00.000Z', odd);
+      const res = await health('gw-odd', 'operator');
+      expect(res.statusCode).toBe(200);
+      expect(res.json().shadow).toEqual({
+        reported: odd,
+        reportedAt: '2025-02-15T10:00:00.000Z',
+        version: 1,
+        conforms: false,
+      });
+      // Only desired state so far (the gateway never reported): no reported part, no time.
+      gateways.set('gw-new', { ...gateways.get('gw-quiet')!, thingName: 'gw-new' });
+      await shadows.updateDesired('gw-new', { configVersion: 1 }, SHADOW_NAME);
+      expect((await health('gw-new', 'operator')).json().shadow).toEqual({
+        reported: null,
+        reportedAt: null,
+        version: 1,
+        conforms: false,
+      });
+    });
+
+    it('leaves the shadow out when IoT Core cannot be asked, and answers the rest', async () => {
+      shadowsDown = true;
+      try {
+        const res = await health('gw-1', 'operator');
+        expect(res.statusCode).toBe(200);
+        expect(res.json()).not.toHaveProperty('shadow');
+        expect(res.json()).toMatchObject({ thingName: 'gw-1', batches: 2 });
+      } finally {
+        shadowsDown = false;
       }
     });
 

@@ -312,9 +312,49 @@ export interface paths {
         };
         /**
          * A gateway's health: batches, losses, frames and what became of them
-         * @description Counted by the ingest from every batch the gateway sent: the sequence gaps (batches lost on the way), frames per hour for the last 48 hours with traffic, and how many frames became readings, duplicates or were refused. `status` is `never` until the first batch arrives.
+         * @description Counted by the ingest from every batch the gateway sent: the sequence gaps (batches lost on the way), frames per hour for the last 48 hours with traffic, and how many frames became readings, duplicates or were refused. `status` is `never` until the first batch arrives. `shadow` is what the gateway last reported of itself in its configuration shadow (`zw-config`): firmware, the configuration it applied, radio and buffer state; null when it has none, and absent when IoT Core could not be asked.
          */
         get: operations["getGatewayHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/gateways/{thingName}/meters": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The meters a gateway hears, and how well
+         * @description For placing a gateway: each meter of the gateway’s organisation it heard in the last `hours` (24 by default), with when it last heard it, that signal strength, and the mean, weakest and strongest of the receptions counted; strongest first. At most the newest 2000 receptions are counted: `complete` says whether that covered the whole window, and `coveredFrom` from when it did. Another operator’s meters it hears are in that operator’s unregistered meters, never here. Operators of the organisation and partner admins.
+         */
+        get: operations["listGatewayMeters"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/gateways/{thingName}/receptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What a gateway heard
+         * @description Each reception of a reading by this gateway (meter, transmission, reading time, when it heard it, signal strength, mode, whether it came late from its buffer), newest first by when it heard it, paginated; kept 90 days. Only meters of the gateway’s organisation show: another operator’s meters it hears are that operator’s unregistered meters, and a meter moved to another operator since drops out. A page may hold fewer items than the limit while `cursor` says more follow. Operators of the organisation and partner admins.
+         */
+        get: operations["listGatewayReceptions"];
         put?: never;
         post?: never;
         delete?: never;
@@ -353,6 +393,8 @@ export interface paths {
         /**
          * New readings as they are stored (Server-Sent Events)
          * @description Name exactly one of `unitId`, `propertyId`, `meterId`. Each new reading comes as an event `reading` whose data is the reading as listMeterReadings shows it and whose `id` is `<at>#<digest>`; a comment every 15 seconds keeps the connection open. Who sees what is as for the readings: tenants (and a unit’s widgets) their unit’s meters during their current tenancy, landlords (and a property’s widgets) the building’s own meters only, operators their organisation’s. A client that does not keep up is sent an event `overflow` and the stream ends: reconnect, and read what was missed from listMeterReadings. Send the token in the Authorization header (fetch, not EventSource).
+         *
+         *     Resuming: a client that reconnects sends the id of the last event it got as `Last-Event-ID` (or, if it cannot set headers, as `lastEventId`; the header wins). The stream then first replays, from the store and in id order, the readings after that id the caller may see, and continues live without a gap or a repeat between the two. By default a replay covers ids at most 15 minutes from now and at most 1000 readings (and, for a property, 1000 meters); otherwise, or for an id this API did not send, the stream starts with an event `reset` (data `{"reason": "out-of-window" | "too-many" | "invalid-id"}`) and continues live: read what was missed from listMeterReadings. "After" is in id order, the time a reading was first heard: a reading heard earlier but delivered late by a gateway’s buffer while the client was away is not replayed, and if the last event was such a late reading, readings sent before it may come again (their ids are the same).
          */
         get: operations["streamLiveReadings"];
         put?: never;
@@ -447,6 +489,46 @@ export interface paths {
          * @description Send the version last read; 409 when it changed meanwhile. Setting `removedAt` retires the meter and frees its identity.
          */
         patch: operations["updateMeter"];
+        trace?: never;
+    };
+    "/v1/meters/{meterId}/alarms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A meter's alarms
+         * @description Newest first by when they began, paginated. On the terms of the meter’s readings: operators and partner admins see every alarm; tenants (and a unit’s widgets) those that began within their tenancy (a range wholly outside it is 403), without the detail, and an end after the tenancy as none; landlords (and a property’s widgets) only the building’s own meters (403 for a unit’s meter).
+         */
+        get: operations["listMeterAlarms"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/meters/{meterId}/alarms/{alarmId}/acknowledge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Acknowledge an alarm
+         * @description Marks the alarm seen by the caller, active or cleared, and records it in the audit log (`alarm.acknowledged`). Idempotent: acknowledging it again changes nothing and answers with the first acknowledgement. Operators and partner admins only.
+         */
+        post: operations["acknowledgeAlarm"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/meters/{meterId}/key": {
@@ -559,6 +641,26 @@ export interface paths {
          * @description Send the `version` last read: when the organisation changed since, nothing is changed and the answer is 409. Partner admins change any of the partner; operators their own.
          */
         patch: operations["updateOrganisation"];
+        trace?: never;
+    };
+    "/v1/organisations/{organisationId}/alarms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The alarms of the organisation's meters
+         * @description Newest first by when they began, paginated: the active ones (default), or all with those cleared in the last 400 days. Operators and partner admins; support access reads it too.
+         */
+        get: operations["listOrganisationAlarms"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/v1/organisations/{organisationId}/rejected-frames": {
@@ -1017,6 +1119,66 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description One episode of trouble at a meter: raised once when it begins, cleared when a later telegram shows it has ended. */
+        Alarm: {
+            /** @description Null until someone of the operator acknowledges it. */
+            acknowledged: {
+                /**
+                 * Format: date-time
+                 * @description When it was acknowledged.
+                 * @example 2025-03-01T08:00:00.000Z
+                 */
+                at: string;
+                /** @description Shown to managers only. */
+                by?: {
+                    /** @description A user id or an API key id. */
+                    id: string;
+                    /** @enum {string} */
+                    kind: "user" | "api-key" | "system";
+                };
+            } | null;
+            /** @description Null while the alarm is active. */
+            clearedAt: string | null;
+            /**
+             * @description What is wrong. From the meter: `battery-low`, `meter-error` (a permanent error of the meter or a sensor), `meter-temporary-error`, `meter-abnormal` (the status byte’s abnormal condition), `meter-error-flags` (the standard error-flags record is not zero), `leak`, `burst`, `backflow`, `dry`. From the platform’s rules: `burst` (at least 300 l/h for an hour), `register-decreased` (a register that only grows went down; never for heat cost allocators, which restart at their set day), `leak-suspected` (water did not stop for a whole hour in 24 hours).
+             * @enum {string}
+             */
+            code: "battery-low" | "meter-error" | "meter-temporary-error" | "meter-abnormal" | "meter-error-flags" | "leak" | "burst" | "backflow" | "dry" | "register-decreased" | "leak-suspected";
+            /** @description What was seen when it was raised: the meter’s `signals` (status bits and the values its driver named), `errorFlags`, `litresPerHour` over `minutes`, the register `before` and `after` a drop, when the water began `flowingSince`. */
+            detail?: {
+                [key: string]: number | string | boolean;
+            };
+            /**
+             * @description The episode among its meter’s alarms, `<code>.<since>`: the same however often the telegram that raised it was heard.
+             * @example leak.2025-03-01T10:15:00.000Z
+             */
+            id: string;
+            /** @enum {string} */
+            kind: "heat-cost-allocator" | "heat-meter" | "water-meter" | "warm-water-meter";
+            /** @description The platform’s meter id. */
+            meterId: string;
+            propertyId: string;
+            /** @enum {string} */
+            severity: "warning" | "critical";
+            /**
+             * Format: date-time
+             * @description The time of the reading that raised it.
+             * @example 2025-03-01T08:00:00.000Z
+             */
+            since: string;
+            /**
+             * @description `meter`: a flag the meter sent; `platform`: a rule over its readings.
+             * @enum {string}
+             */
+            source: "meter" | "platform";
+            /** @description Absent for a meter of the building. */
+            unitId?: string;
+        };
+        AlarmList: {
+            /** @description Pass it back as `cursor` for the next page; null on the last page. */
+            cursor: string | null;
+            items: components["schemas"]["Alarm"][];
+        };
         /** @description An API key as it can be shown again: never its secret. */
         ApiKey: {
             /** Format: date-time */
@@ -1511,6 +1673,19 @@ export interface components {
                 /** @description Frames unregistered. */
                 unregistered: number;
             };
+            /** @description What the gateway last reported of itself in its configuration shadow (`zw-config`); null when it has no shadow, absent when IoT Core could not be asked. */
+            shadow?: {
+                /** @description Whether the reported state is what the firmware contract prescribes (a gateway that reports otherwise is worth a look at its firmware). */
+                conforms: boolean;
+                /** @description Null while the gateway has not reported anything. */
+                reported: {
+                    [key: string]: unknown;
+                } | null;
+                /** @description When the gateway last wrote any of its reported state (to the second). */
+                reportedAt: string | null;
+                /** @description The shadow document’s version. */
+                version: number;
+            } | null;
             /**
              * @description `never`: no batch arrived yet; `silent`: none in the last hour; `reporting` otherwise.
              * @enum {string}
@@ -1522,6 +1697,77 @@ export interface components {
             /** @description Pass it back for the next page. */
             cursor?: string;
             items: components["schemas"]["Gateway"][];
+        };
+        /** @description A meter of the gateway’s organisation that the gateway hears, and how well. */
+        GatewayMeter: {
+            identity: {
+                deviceType: number;
+                deviceVersion: number;
+                /** @example KAM */
+                manufacturer: string;
+                /** @example 12345678 */
+                meterId: string;
+            };
+            /** @enum {string} */
+            kind: "heat-cost-allocator" | "heat-meter" | "water-meter" | "warm-water-meter";
+            /**
+             * Format: date-time
+             * @description When the gateway last heard it.
+             * @example 2025-03-01T08:00:00.000Z
+             */
+            lastHeardAt: string;
+            /**
+             * @description Signal strength of that reception, dBm.
+             * @example -78
+             */
+            lastRssi: number;
+            /** @description Where the meter is, as people find it. */
+            location?: string;
+            /**
+             * @description Strongest of them, dBm.
+             * @example -78
+             */
+            maxRssi: number;
+            /**
+             * @description Mean signal strength over the receptions counted, dBm, to a tenth.
+             * @example -78
+             */
+            meanRssi: number;
+            /** @description The platform’s meter id. */
+            meterId: string;
+            /**
+             * @description Weakest of them, dBm.
+             * @example -78
+             */
+            minRssi: number;
+            propertyId: string;
+            /** @description Receptions of the meter counted (in `coveredFrom`..now). */
+            receptions: number;
+            /** @description Absent for a meter of the building. */
+            unitId?: string;
+        };
+        GatewayMeterList: {
+            /** @description Whether every reception since `from` was counted (`coveredFrom` = `from`). */
+            complete: boolean;
+            /**
+             * Format: date-time
+             * @description Receptions since this instant were counted: `from`, unless the window held more than are counted at once, in which case the newest ones were.
+             * @example 2025-03-01T08:00:00.000Z
+             */
+            coveredFrom: string;
+            /**
+             * Format: date-time
+             * @description Start of the window asked for (`hours` before now).
+             * @example 2025-03-01T08:00:00.000Z
+             */
+            from: string;
+            /** @description Strongest latest signal first. */
+            items: components["schemas"]["GatewayMeter"][];
+        };
+        GatewayReceptionList: {
+            /** @description Pass it back as `cursor` for the next page; null on the last page. */
+            cursor: string | null;
+            items: components["schemas"]["Reception"][];
         };
         /**
          * @description Name the level the role applies to (an operator its organisationId, a landlord its propertyId, a tenant its unitId). Wider ids may be carried along; they must be the ones the partner's tree holds.
@@ -2761,6 +3007,8 @@ export interface components {
     headers: never;
     pathItems: never;
 }
+export type SchemaAlarm = components['schemas']['Alarm'];
+export type SchemaAlarmList = components['schemas']['AlarmList'];
 export type SchemaApiKey = components['schemas']['ApiKey'];
 export type SchemaApiKeyList = components['schemas']['ApiKeyList'];
 export type SchemaAuditEntry = components['schemas']['AuditEntry'];
@@ -2785,6 +3033,9 @@ export type SchemaGateway = components['schemas']['Gateway'];
 export type SchemaGatewayCertificate = components['schemas']['GatewayCertificate'];
 export type SchemaGatewayHealth = components['schemas']['GatewayHealth'];
 export type SchemaGatewayList = components['schemas']['GatewayList'];
+export type SchemaGatewayMeter = components['schemas']['GatewayMeter'];
+export type SchemaGatewayMeterList = components['schemas']['GatewayMeterList'];
+export type SchemaGatewayReceptionList = components['schemas']['GatewayReceptionList'];
 export type SchemaGrantInput = components['schemas']['GrantInput'];
 export type SchemaHealth = components['schemas']['Health'];
 export type SchemaJwks = components['schemas']['Jwks'];
@@ -3945,6 +4196,147 @@ export interface operations {
             };
         };
     };
+    listGatewayMeters: {
+        parameters: {
+            query?: {
+                /** @description How many hours back from now to count receptions. */
+                hours?: number;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description Thing name = MQTT client id = the gateway serial.
+                 * @example solvimus-GW-0042
+                 */
+                thingName: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayMeterList"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listGatewayReceptions: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Heard at or after this instant; the beginning when absent.
+                 * @example 2025-03-01T00:00:00Z
+                 */
+                from?: string;
+                /**
+                 * @description Heard before this instant (exclusive); no end when absent.
+                 * @example 2025-03-02T00:00:00Z
+                 */
+                to?: string;
+                limit?: number;
+                /** @description From the previous page of the same list. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /**
+                 * @description Thing name = MQTT client id = the gateway serial.
+                 * @example solvimus-GW-0042
+                 */
+                thingName: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GatewayReceptionList"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     getIotCaCertificate: {
         parameters: {
             query?: never;
@@ -3983,8 +4375,16 @@ export interface operations {
                 propertyId?: string;
                 /** @description The readings of one meter. */
                 meterId?: string;
+                /**
+                 * @description Resume after this event id, for clients that cannot send `Last-Event-ID` (the header wins when both are sent).
+                 * @example 2025-03-01T08:00:00.000Z#q3ZJ0Vf2xk6bX1mYc9hF0A
+                 */
+                lastEventId?: string;
             };
-            header?: never;
+            header?: {
+                /** @description The id of the last event received: the stream replays what was stored after it (a reconnecting EventSource sends it by itself). */
+                "last-event-id"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4491,6 +4891,140 @@ export interface operations {
             };
             /** @description Every error of the API. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listMeterAlarms: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Alarms that began at or after this instant; any when absent.
+                 * @example 2025-03-01T00:00:00Z
+                 */
+                from?: string;
+                /**
+                 * @description … and before this one (exclusive).
+                 * @example 2025-04-01T00:00:00Z
+                 */
+                to?: string;
+                limit?: number;
+                /** @description From the previous page of the same list. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description The platform’s meter id (`id`). */
+                meterId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlarmList"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    acknowledgeAlarm: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The platform’s meter id (`id`). */
+                meterId: string;
+                /** @description The alarm’s `id`. */
+                alarmId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One episode of trouble at a meter: raised once when it begins, cleared when a later telegram shows it has ended. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Alarm"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5075,6 +5609,80 @@ export interface operations {
             };
             /** @description Every error of the API. */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listOrganisationAlarms: {
+        parameters: {
+            query?: {
+                /** @description `active`: alarms not cleared yet; `all`: cleared ones too (kept 400 days). */
+                state?: "active" | "all";
+                /**
+                 * @description Alarms that began at or after this instant; any when absent.
+                 * @example 2025-03-01T00:00:00Z
+                 */
+                from?: string;
+                /**
+                 * @description … and before this one (exclusive).
+                 * @example 2025-04-01T00:00:00Z
+                 */
+                to?: string;
+                limit?: number;
+                /** @description From the previous page of the same list. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                organisationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlarmList"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,4 +1,13 @@
 import type { DecoderState, NamedValue, StatusFlags } from '@zaehlwerk/wmbus';
+import type {
+  AlarmChange,
+  AlarmCode,
+  AlarmDetail,
+  AlarmSeverity,
+  AlarmSource,
+  AlarmState,
+} from '../domain/alarms/alarm.js';
+import type { Actor } from '../domain/audit.js';
 import type { MeterDay } from '../domain/consumption/meter-day.js';
 import type { Page } from '../domain/tenancy/ports.js';
 import type { MeterIdentity, MeterKind } from '../domain/tenancy/meter.js';
@@ -43,6 +52,20 @@ export interface MeterStream {
   today?: MeterDay & { unit: RegisterUnit };
   /** The latest reception per gateway (bounded). */
   radio: Record<string, RadioLink>;
+  /** Alarm evaluation's state (src/domain/alarms): the active alarms and what the rules remember. */
+  alarms?: AlarmState;
+  /**
+   * The alarm changes of the frames that made some, while the replay guard
+   * still remembers the frame: a copy of it (a resend after a crash) takes the
+   * duplicate path and writes them again. Bounded by the guard's memory.
+   */
+  alarmFrames?: FrameAlarms[];
+}
+
+/** What one frame raised and cleared. */
+export interface FrameAlarms {
+  digest: string;
+  changes: AlarmChange[];
 }
 
 /** One decoded, verified telegram of a meter: stored once however often it is heard. */
@@ -207,11 +230,46 @@ export interface ListOptions {
   cursor?: string;
 }
 
+/** An alarm raised or cleared by a frame, with where its meter sits: what the ingest writes and tells. */
+export interface AlarmEvent extends AlarmChange {
+  partnerId: string;
+  organisationId: string;
+  propertyId: string;
+  unitId?: string;
+  meterId: string;
+  kind: MeterKind;
+  /** The frame that raised or cleared it (`Reading.digest`). */
+  digest: string;
+}
+
+/** One alarm episode as stored: raised, perhaps cleared, perhaps acknowledged. */
+export interface StoredAlarm {
+  partnerId: string;
+  organisationId: string;
+  propertyId: string;
+  unitId?: string;
+  meterId: string;
+  kind: MeterKind;
+  code: AlarmCode;
+  severity: AlarmSeverity;
+  source: AlarmSource;
+  since: string;
+  /** Absent while the alarm is active. */
+  clearedAt?: string;
+  detail?: AlarmDetail;
+  acknowledgedAt?: string;
+  acknowledgedBy?: Actor;
+}
+
+export type AlarmListState = 'active' | 'all';
+
 export interface IngestWrites {
   readings: Reading[];
   receptions: Reception[];
   days: StoredMeterDay[];
   rejected: RejectedFrame[];
+  /** Applied in any order: raising and clearing the same episode converge on the cleared alarm. */
+  alarms?: AlarmEvent[];
 }
 
 export interface IngestStore {
@@ -250,6 +308,17 @@ export interface IngestStore {
     range: TimeRange,
     options?: ListOptions,
   ): Promise<Page<Reception>>;
+  /**
+   * What one gateway heard, by the time it heard it (`receivedAt` in the
+   * range), newest first unless asked otherwise: receptions of the partner's
+   * meters only, whichever operator's they are now.
+   */
+  listGatewayReceptions(
+    partnerId: string,
+    thingName: string,
+    range: TimeRange,
+    options?: ListOptions & { order?: 'asc' | 'desc' },
+  ): Promise<Page<Reception>>;
   /** Every meter-day of the property in the range (all pages). */
   propertyDays(partnerId: string, propertyId: string, range: DayRange): Promise<StoredMeterDay[]>;
   /** Every meter-day of the unit in the range (all pages). */
@@ -266,4 +335,35 @@ export interface IngestStore {
   ): Promise<Page<UnregisteredMeter>>;
   getGatewayHealth(thingName: string): Promise<GatewayHealth | null>;
   getStream(partnerId: string, meterId: string): Promise<MeterStream | null>;
+
+  /** A meter's alarms that began in the range, newest first. */
+  listMeterAlarms(
+    partnerId: string,
+    meterId: string,
+    range: TimeRange,
+    options?: ListOptions,
+  ): Promise<Page<StoredAlarm>>;
+  /** An organisation's alarms that began in the range, active ones or all, newest first. */
+  listOrganisationAlarms(
+    partnerId: string,
+    organisationId: string,
+    query: ListOptions & { state: AlarmListState; range: TimeRange },
+  ): Promise<Page<StoredAlarm>>;
+  getAlarm(
+    partnerId: string,
+    meterId: string,
+    code: AlarmCode,
+    since: string,
+  ): Promise<StoredAlarm | null>;
+  /**
+   * Marks an alarm seen, once: a second acknowledgement keeps the first's
+   * time and actor (`changed: false`). NOT_FOUND when there is no such alarm.
+   */
+  acknowledgeAlarm(
+    partnerId: string,
+    meterId: string,
+    code: AlarmCode,
+    since: string,
+    by: { at: string; actor: Actor },
+  ): Promise<{ alarm: StoredAlarm; changed: boolean }>;
 }

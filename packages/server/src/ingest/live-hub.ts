@@ -30,6 +30,15 @@ export interface LiveHubOptions {
   maxSubscribers?: number;
 }
 
+/**
+ * The event id of a reading in a live stream: its sort key in the meter's
+ * readings partition, so that a reconnecting client's Last-Event-ID is where
+ * a replay from the store starts.
+ */
+export function liveEventId(reading: Pick<Reading, 'at' | 'digest'>): string {
+  return `${reading.at}#${reading.digest}`;
+}
+
 export function matchesFilter(filter: LiveFilter, reading: Reading): boolean {
   if (reading.partnerId !== filter.partnerId) return false;
   if (filter.organisationId !== undefined && reading.organisationId !== filter.organisationId) {

@@ -1,5 +1,7 @@
 import type { TelegramBatch, TelegramFrame } from '@zaehlwerk/firmware-contract';
 import { decode, isWmbusError, peekFrame, type DecodeResult } from '@zaehlwerk/wmbus';
+import { emptyAlarmState, type AlarmChange } from '../domain/alarms/alarm.js';
+import { evaluateAlarms } from '../domain/alarms/evaluate-alarms.js';
 import { localDay } from '../domain/consumption/day.js';
 import { foldReading } from '../domain/consumption/meter-day.js';
 import { DomainError } from '../domain/errors.js';
@@ -10,6 +12,7 @@ import { readRegister } from './consumption-register.js';
 import { frameDigest } from './frame-identity.js';
 import {
   FRAME_OUTCOMES,
+  type AlarmEvent,
   type FrameOutcome,
   type IngestStore,
   type MeterStream,
@@ -31,14 +34,16 @@ export interface IngestPipelineDeps {
   store: IngestStore;
   /** The registry's owner of a thing, or null for a thing it does not know. */
   gatewayOwner(thingName: string): Promise<GatewayOwner | null>;
-  /** The installed meter of an identity in a partner (MeterStore.findByIdentity). */
-  findMeter(partnerId: string, identity: MeterIdentity): Promise<Meter | null>;
+  /** The installed meters of identities in a partner, in their order (MeterStore.findManyByIdentity). */
+  findMeters(partnerId: string, identities: readonly MeterIdentity[]): Promise<Array<Meter | null>>;
   /** The IANA time zone of a property: days are the property's local days. */
   propertyTimeZone(partnerId: string, propertyId: string): Promise<string>;
   /** The meter's AES key (unsealed by the vault), or null when it has none. */
-  meterKey(meter: Meter): Promise<Uint8Array | null>;
+  meterKeys(meters: readonly Meter[]): Promise<Map<string, Uint8Array | null>>;
   /** Told about every reading stored (live subscribers); must not throw. */
   onReadings?: (readings: readonly Reading[]) => void;
+  /** Told about every alarm raised or cleared, once, after it is stored; must not throw. */
+  onAlarms?: (events: readonly AlarmEvent[]) => void;
   log: {
     warn(fields: object, message: string): void;
     debug(fields: object, message: string): void;
@@ -69,6 +74,8 @@ export interface IngestStats {
   outcomes: Record<FrameOutcome, number>;
   /** Stream writes lost to a concurrent worker and redone. */
   streamConflicts: number;
+  /** Alarm episodes begun and ended (each once, however often its frame came). */
+  alarms: { raised: number; cleared: number };
 }
 
 /** A frame whose clear header named a registered meter of the gateway's organisation. */
@@ -85,6 +92,10 @@ interface MeterWork {
   days: StoredMeterDay[];
   rejected: RejectedFrame[];
   fresh: Reading[];
+  /** Alarm events to write: the fresh frames', and again those of frames that came again. */
+  alarms: AlarmEvent[];
+  /** Alarm events of fresh frames only: what is counted and told. */
+  freshAlarms: AlarmEvent[];
   outcomes: Partial<Record<FrameOutcome, number>>;
 }
 
@@ -107,6 +118,15 @@ function count(
   n = 1,
 ): void {
   outcomes[outcome] = (outcomes[outcome] ?? 0) + n;
+}
+
+/** Identities a registered meter can have: others are not looked up. */
+function isMeterIdentity(id: MeterIdentity): boolean {
+  return /^[A-Z]{3}$/.test(id.manufacturer) && /^\d{8}$/.test(id.meterId);
+}
+
+function keyCacheKey(meter: Meter): string {
+  return `${meter.partnerId}|${meter.id}|${meter.keyRef ?? ''}`;
 }
 
 function identityKey(partnerId: string, id: MeterIdentity): string {
@@ -143,7 +163,8 @@ async function eachLimited<T>(
 /**
  * The ingest from a batch that kept the firmware contract to stored readings:
  * clear header → meter of the gateway's organisation → key → replay guard →
- * decrypt, verify, decode → reading, reception, day aggregate → live.
+ * decrypt, verify, decode → reading, reception, day aggregate → alarms →
+ * live.
  *
  * At least once in, exactly once stored: every item written is a function of
  * the frame and the meter's stream, so a batch handled again (a resend after a
@@ -176,6 +197,7 @@ export function createIngestPipeline(deps: IngestPipelineDeps) {
     frames: 0,
     outcomes: zeroOutcomes(),
     streamConflicts: 0,
+    alarms: { raised: 0, cleared: 0 },
   };
 
   async function cached<V>(cache: LruCache<string, V>, key: string, load: () => Promise<V>) {
@@ -237,8 +259,10 @@ export function createIngestPipeline(deps: IngestPipelineDeps) {
     frames: MeterFrame[],
     preloaded: MeterStream | undefined,
   ): Promise<MeterWork> {
-    const key = await cached(keys, `${meter.partnerId}|${meter.id}|${meter.keyRef ?? ''}`, () =>
-      deps.meterKey(meter),
+    const key = await cached(
+      keys,
+      keyCacheKey(meter),
+      async () => (await deps.meterKeys([meter])).get(meter.id) ?? null,
     );
     const timeZone = await cached(zones, `${meter.partnerId}|${meter.propertyId}`, () =>
       deps.propertyTimeZone(meter.partnerId, meter.propertyId),
@@ -348,6 +372,8 @@ export function createIngestPipeline(deps: IngestPipelineDeps) {
       days: [],
       rejected: [],
       fresh: [],
+      alarms: [],
+      freshAlarms: [],
       outcomes: {},
     };
     const lateReadings: Array<{ day: string; at: string; value: number; rated?: number }> = [];
@@ -444,6 +470,12 @@ export function createIngestPipeline(deps: IngestPipelineDeps) {
         count(result.outcomes, 'duplicate');
         // The stream's today may be missing from storage after a crash: write it again.
         touchedToday = true;
+        // So may the alarms this frame raised or cleared.
+        for (const made of stream.alarmFrames ?? []) {
+          if (made.digest === f.digest) {
+            result.alarms.push(...made.changes.map((c) => alarmEvent(meter, f.digest, c)));
+          }
+        }
         if (radioStale) {
           setRadio(stream, delivery.thingName, f.frame);
           changed = true;
@@ -455,6 +487,10 @@ export function createIngestPipeline(deps: IngestPipelineDeps) {
       changed = true;
       count(result.outcomes, 'stored');
       result.fresh.push(reading);
+      // Before stream.last moves: the rules compare with the register before this frame.
+      const alarms = evaluateFrameAlarms(stream, meter, reading);
+      result.alarms.push(...alarms);
+      result.freshAlarms.push(...alarms);
       if (register !== null) {
         const day = localDay(reading.at, timeZone);
         if (stream.last === undefined || reading.at >= stream.last.at) {
@@ -517,6 +553,12 @@ export function createIngestPipeline(deps: IngestPipelineDeps) {
         string,
         { identity: MeterIdentity; frame: TelegramFrame; n: number }
       >();
+      const heard: Array<{
+        frame: TelegramFrame;
+        peeked: ReturnType<typeof peekFrame>;
+        identity: MeterIdentity;
+        idKey: string;
+      }> = [];
       for (const frame of batch.frames) {
         let peeked: ReturnType<typeof peekFrame>;
         try {
@@ -536,11 +578,27 @@ export function createIngestPipeline(deps: IngestPipelineDeps) {
           deviceVersion: peeked.meter.version,
           deviceType: peeked.meter.deviceType,
         };
-        const idKey = identityKey(owner.partnerId, identity);
-        const meter =
-          /^[A-Z]{3}$/.test(identity.manufacturer) && /^\d{8}$/.test(identity.meterId)
-            ? await cached(meters, idKey, () => deps.findMeter(owner.partnerId, identity))
-            : null;
+        heard.push({ frame, peeked, identity, idKey: identityKey(owner.partnerId, identity) });
+      }
+      // The meters the cache does not know, in one batched lookup rather than one per frame.
+      // What the cache says is taken now: an entry may expire while the lookup is awaited.
+      const resolved = new Map<string, Meter | null>();
+      const unknown = new Map<string, MeterIdentity>();
+      for (const { identity, idKey } of heard) {
+        if (!isMeterIdentity(identity) || resolved.has(idKey) || unknown.has(idKey)) continue;
+        const hit = meters.get(idKey);
+        if (hit === undefined) unknown.set(idKey, identity);
+        else resolved.set(idKey, hit);
+      }
+      if (unknown.size > 0) {
+        const found = await deps.findMeters(owner.partnerId, [...unknown.values()]);
+        [...unknown.keys()].forEach((idKey, i) => {
+          meters.set(idKey, found[i] ?? null);
+          resolved.set(idKey, found[i] ?? null);
+        });
+      }
+      for (const { frame, peeked, identity, idKey } of heard) {
+        const meter = resolved.get(idKey) ?? null;
         // A meter of another operator heard by this one's gateway is, for this organisation, unknown.
         if (meter === null || meter.organisationId !== owner.organisationId) {
           const seen = unregistered.get(idKey);
@@ -561,6 +619,15 @@ export function createIngestPipeline(deps: IngestPipelineDeps) {
         });
         byMeter.set(meter.id, group);
       }
+      // Likewise the keys of the batch's meters.
+      // (A key that expires before its meter's turn is read again, alone, by workMeter.)
+      const keyless = [...byMeter.values()]
+        .map(({ meter }) => meter)
+        .filter((meter) => keys.get(keyCacheKey(meter)) === undefined);
+      if (keyless.length > 0) {
+        const opened = await deps.meterKeys(keyless);
+        for (const meter of keyless) keys.set(keyCacheKey(meter), opened.get(meter.id) ?? null);
+      }
 
       // One read for the streams of every meter in the batch.
       const preloaded = await deps.store.loadStreams(owner.partnerId, [...byMeter.keys()]);
@@ -578,6 +645,7 @@ export function createIngestPipeline(deps: IngestPipelineDeps) {
         receptions: works.flatMap((w) => w.receptions),
         days: works.flatMap((w) => w.days),
         rejected: [...rejected, ...works.flatMap((w) => w.rejected)],
+        alarms: works.flatMap((w) => w.alarms),
       });
       for (const { identity, frame, n } of unregistered.values()) {
         await deps.store.noteUnregistered({
@@ -612,6 +680,15 @@ export function createIngestPipeline(deps: IngestPipelineDeps) {
           deps.log.warn({ error: String(error) }, 'live notification failed');
         }
       }
+      const alarms = works.flatMap((w) => w.freshAlarms);
+      for (const event of alarms) stats.alarms[event.type] += 1;
+      if (alarms.length > 0 && deps.onAlarms) {
+        try {
+          deps.onAlarms(alarms);
+        } catch (error) {
+          deps.log.warn({ error: String(error) }, 'alarm notification failed');
+        }
+      }
       deps.log.debug(
         { thingName: delivery.thingName, gatewaySeq: batch.gatewaySeq, ...outcomes },
         'batch ingested',
@@ -624,7 +701,7 @@ export function createIngestPipeline(deps: IngestPipelineDeps) {
       };
     },
     stats(): IngestStats {
-      return { ...stats, outcomes: { ...stats.outcomes } };
+      return { ...stats, outcomes: { ...stats.outcomes }, alarms: { ...stats.alarms } };
     },
     /** Forgets cached lookups (a meter registered or a key imported takes effect at once). */
     forget(): void {
@@ -645,6 +722,47 @@ function identityOf(meter: Meter): MeterIdentity {
     meterId: meter.meterId,
     deviceVersion: meter.deviceVersion,
     deviceType: meter.deviceType,
+  };
+}
+
+/**
+ * The alarms after one fresh frame (src/domain/alarms), on the stream's
+ * alarm state, which is saved with the stream. The changes are kept on the
+ * stream as long as the replay guard remembers the frame: the stream is
+ * saved before the batch's writes, so after a crash in between it is the
+ * frame's copy in the resend, judged a duplicate, that writes them.
+ */
+function evaluateFrameAlarms(stream: MeterStream, meter: Meter, reading: Reading): AlarmEvent[] {
+  const last = stream.last;
+  const { state, raised, cleared } = evaluateAlarms(stream.alarms ?? emptyAlarmState(), {
+    kind: meter.kind,
+    at: reading.at,
+    status: reading.status,
+    values: reading.values,
+    register: reading.register === null ? null : { value: reading.register.value },
+    previous:
+      last !== undefined && last.at < reading.at ? { at: last.at, value: last.value } : null,
+  });
+  stream.alarms = state;
+  const remembered = new Set(stream.guard.recent.map((r) => r.digest));
+  const frames = (stream.alarmFrames ?? []).filter((f) => remembered.has(f.digest));
+  const changes = [...raised, ...cleared];
+  if (changes.length > 0) frames.push({ digest: reading.digest, changes });
+  if (frames.length > 0) stream.alarmFrames = frames;
+  else delete stream.alarmFrames;
+  return changes.map((change) => alarmEvent(meter, reading.digest, change));
+}
+
+function alarmEvent(meter: Meter, digest: string, change: AlarmChange): AlarmEvent {
+  return {
+    ...change,
+    partnerId: meter.partnerId,
+    organisationId: meter.organisationId,
+    propertyId: meter.propertyId,
+    ...(meter.unitId === undefined ? {} : { unitId: meter.unitId }),
+    meterId: meter.id,
+    kind: meter.kind,
+    digest,
   };
 }
 

@@ -2,11 +2,14 @@ import { randomBytes } from 'node:crypto';
 import {
   GetCommand,
   PutCommand,
+  QueryCommand,
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import { DomainError } from '../domain/errors.js';
+import type { Page } from '../domain/tenancy/ports.js';
 import type {
+  AlarmEvent,
   BatchSeen,
   DayRange,
   GatewayHealth,
@@ -17,17 +20,31 @@ import type {
   Reading,
   Reception,
   RejectedFrame,
+  StoredAlarm,
   StoredMeterDay,
   TimeRange,
   UnregisteredHeard,
   UnregisteredMeter,
 } from '../ingest/ingest-store.js';
-import { assertKeyParts } from '../iot/registry-rules.js';
+import {
+  assertKeyParts,
+  decodeCursorFields,
+  encodeCursor,
+  invalidCursor,
+  resolvePageLimit,
+} from '../iot/registry-rules.js';
 import { createBatchWriter, type BatchWriter } from './batch-writer.js';
 import { isConditionFailed } from './condition-failed.js';
 import {
+  ALARM_STATE_PREFIX,
+  alarmIndexKey,
+  alarmKey,
+  alarmKeyOfIndexKey,
+  GSI1,
   gatewayHealthKey,
+  gatewayReceptionIndexKey,
   gatewayReceptionsPartition,
+  meterAlarmsPartition,
   meterDayKey,
   meterReadingsPartition,
   meterReceptionsPartition,
@@ -36,12 +53,14 @@ import {
   propertyDaysPartition,
   readingKey,
   receptionKey,
+  receptionKeyOfIndexKey,
   rejectedFramesPartition,
   unitDaysPartition,
+  organisationAlarmsPartition,
   unregisteredMetersPartition,
 } from './keys.js';
 import { queryAllOfPartition } from './query-all.js';
-import { batchGet, queryTablePage, recordOf, type Item } from './tenancy-items.js';
+import { batchGet, queryIndexPage, queryTablePage, recordOf, type Item } from './tenancy-items.js';
 
 export interface DynamoIngestStoreOptions {
   doc: DynamoDBDocumentClient;
@@ -50,6 +69,8 @@ export interface DynamoIngestStoreOptions {
   receptionRetentionDays?: number;
   /** How long rejected and unregistered frames are kept; 30 days when absent. */
   rejectedRetentionDays?: number;
+  /** How long a cleared alarm is kept; 400 days when absent (./README.md, "Ingest"). */
+  alarmRetentionDays?: number;
   /** Shared with other writers of the same table, or a new one. */
   batchWriter?: BatchWriter;
 }
@@ -91,6 +112,7 @@ export function createDynamoIngestStore(options: DynamoIngestStoreOptions): Inge
   const ctx = { doc, TableName };
   const receptionDays = options.receptionRetentionDays ?? 90;
   const rejectedDays = options.rejectedRetentionDays ?? 30;
+  const alarmDays = options.alarmRetentionDays ?? 400;
   const writer = options.batchWriter ?? createBatchWriter({ doc, tableName: TableName });
 
   function readingItem(r: Reading): Item {
@@ -100,8 +122,7 @@ export function createDynamoIngestStore(options: DynamoIngestStoreOptions): Inge
   function receptionItem(r: Reception): Item {
     return {
       ...receptionKey(r.partnerId, r.meterId, r.readingAt, r.digest, r.thingName),
-      gsi1pk: gatewayReceptionsPartition(r.partnerId, r.thingName),
-      gsi1sk: `${r.receivedAt}#${r.meterId}#${r.digest}`,
+      ...gatewayReceptionIndexKey(r.partnerId, r.thingName, r.receivedAt, r.meterId, r.digest),
       entity: 'RECEPTION',
       ...r,
       expiresAt: ttl(r.receivedAt, receptionDays),
@@ -160,6 +181,140 @@ export function createDynamoIngestStore(options: DynamoIngestStoreOptions): Inge
     return recordOf<MeterStream>(item);
   }
 
+  function alarmOf(item: Item): StoredAlarm {
+    return recordOf<StoredAlarm>(item, ['expiresAt']);
+  }
+
+  /**
+   * An episode's item after one of its events. Raising sets what the alarm is
+   * and lists it as active, unless it was cleared already (a raise written
+   * again after its clearing, or after it); clearing sets the same and the
+   * time it ended, lists it as cleared and lets it expire. Either leaves an
+   * acknowledgement alone, and both carry everything the item needs, so the
+   * result does not depend on their order.
+   */
+  async function applyAlarmEvent(event: AlarmEvent): Promise<void> {
+    const { partnerId, organisationId, meterId, code, since } = event;
+    assertKeyParts({ partnerId, organisationId, meterId, propertyId: event.propertyId });
+    const cleared = event.type === 'cleared';
+    const fields: Record<string, unknown> = {
+      ...alarmIndexKey(
+        partnerId,
+        organisationId,
+        cleared ? 'cleared' : 'active',
+        since,
+        meterId,
+        code,
+      ),
+      entity: 'ALARM',
+      partnerId,
+      organisationId,
+      propertyId: event.propertyId,
+      ...(event.unitId === undefined ? {} : { unitId: event.unitId }),
+      meterId,
+      kind: event.kind,
+      code,
+      severity: event.severity,
+      source: event.source,
+      since,
+      ...(event.detail === undefined ? {} : { detail: event.detail }),
+      ...(cleared ? { clearedAt: event.at, expiresAt: ttl(event.at, alarmDays) } : {}),
+    };
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const sets = Object.entries(fields).map(([name, value], i) => {
+      names[`#f${i}`] = name;
+      values[`:f${i}`] = value;
+      return `#f${i} = :f${i}`;
+    });
+    if (!cleared) names['#cleared'] = 'clearedAt';
+    try {
+      await doc.send(
+        new UpdateCommand({
+          TableName,
+          Key: alarmKey(partnerId, meterId, since, code),
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ...(cleared ? {} : { ConditionExpression: 'attribute_not_exists(#cleared)' }),
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+    } catch (error) {
+      // Raised again after it was cleared: the cleared item stays as it is.
+      if (!cleared && isConditionFailed(error)) return;
+      throw error;
+    }
+  }
+
+  /**
+   * One page of an organisation's alarms over one or two index ranges (active
+   * `A#…`, cleared `C#…`), merged newest first. The cursor holds, per range,
+   * the sort key of the last item of it returned; each is checked to be an
+   * alarm key of this partition and range before it reaches DynamoDB.
+   */
+  async function alarmIndexPage(
+    partnerId: string,
+    organisationId: string,
+    prefixes: readonly string[],
+    range: TimeRange,
+    opts: ListOptions,
+  ): Promise<Page<StoredAlarm>> {
+    const limit = resolvePageLimit(opts.limit);
+    const partition = organisationAlarmsPartition(partnerId, organisationId);
+    const after = opts.cursor === undefined ? {} : decodeAlarmCursor(opts.cursor);
+    const reads = await Promise.all(
+      prefixes.map(async (prefix) => {
+        const low = `${prefix}${range.from}`;
+        const high = `${prefix}${range.to}`;
+        const last = after[prefix];
+        let start: Item | undefined;
+        if (last !== undefined) {
+          const table = alarmKeyOfIndexKey(partnerId, last);
+          if (!last.startsWith(prefix) || last < low || last > high || table === null) {
+            throw invalidCursor();
+          }
+          start = { ...table, gsi1pk: partition, gsi1sk: last };
+        }
+        const out = await doc.send(
+          new QueryCommand({
+            TableName,
+            IndexName: GSI1,
+            KeyConditionExpression: 'gsi1pk = :p AND gsi1sk BETWEEN :low AND :high',
+            ExpressionAttributeValues: { ':p': partition, ':low': low, ':high': high },
+            ScanIndexForward: false,
+            Limit: limit + 1,
+            ...(start ? { ExclusiveStartKey: start } : {}),
+          }),
+        );
+        return { prefix, items: out.Items ?? [], more: out.LastEvaluatedKey !== undefined };
+      }),
+    );
+    const order = (item: Item) => String(item.gsi1sk).slice(2);
+    const merged = reads
+      .flatMap((r) => r.items.map((item) => ({ prefix: r.prefix, item })))
+      .sort((a, b) => (order(a.item) < order(b.item) ? 1 : order(a.item) > order(b.item) ? -1 : 0));
+    const taken = merged.slice(0, limit);
+    const next: Record<string, string> = { ...after };
+    for (const { prefix, item } of taken) next[prefix] = String(item.gsi1sk);
+    const more = merged.length > taken.length || reads.some((r) => r.more);
+    return {
+      items: taken.map(({ item }) => alarmOf(item)),
+      cursor: more ? encodeCursor(next) : null,
+    };
+  }
+
+  /** A cursor of alarmIndexPage: an object of prefix → sort key, nothing else. */
+  function decodeAlarmCursor(cursor: string): Record<string, string> {
+    const fields = decodeCursorFields(cursor);
+    const allowed: readonly string[] = Object.values(ALARM_STATE_PREFIX);
+    const out: Record<string, string> = {};
+    for (const [prefix, value] of Object.entries(fields)) {
+      if (!allowed.includes(prefix) || typeof value !== 'string') throw invalidCursor();
+      out[prefix] = value;
+    }
+    return out;
+  }
+
   return {
     async loadStreams(partnerId, meterIds) {
       for (const meterId of meterIds) assertKeyParts({ partnerId, meterId });
@@ -202,6 +357,8 @@ export function createDynamoIngestStore(options: DynamoIngestStoreOptions): Inge
         ...writes.rejected.map(rejectedItem),
       ];
       if (puts.length > 0) await writer.write(puts.map((put) => ({ put })));
+      // One update each: they are rare (an episode's start and end), and must not replace an acknowledgement.
+      await Promise.all((writes.alarms ?? []).map(applyAlarmEvent));
     },
 
     async getDay(partnerId, propertyId, day, meterId) {
@@ -316,6 +473,26 @@ export function createDynamoIngestStore(options: DynamoIngestStoreOptions): Inge
       };
     },
 
+    async listGatewayReceptions(partnerId, thingName, range, opts = {}) {
+      assertKeyParts({ partnerId, thingName });
+      // Index sort keys are `<receivedAt>#<meterId>#<digest>`: `to` itself never matches.
+      const page = await queryIndexPage(
+        ctx,
+        {
+          partition: gatewayReceptionsPartition(partnerId, thingName),
+          between: [range.from, range.to],
+          tableKeyOf: (gsi1sk, given) =>
+            receptionKeyOfIndexKey(partnerId, thingName, gsi1sk, given.sk),
+          newestFirst: opts.order !== 'asc',
+        },
+        pageOptions(opts),
+      );
+      return {
+        items: page.items.map((i) => recordOf<Reception>(i, ['expiresAt'])),
+        cursor: page.cursor,
+      };
+    },
+
     async propertyDays(partnerId, propertyId, range: DayRange) {
       assertKeyParts({ partnerId, propertyId });
       const items = await queryAllOfPartition(doc, {
@@ -368,6 +545,63 @@ export function createDynamoIngestStore(options: DynamoIngestStoreOptions): Inge
         new GetCommand({ TableName, Key: gatewayHealthKey(thingName), ConsistentRead: true }),
       );
       return out.Item ? recordOf<GatewayHealth>(out.Item) : null;
+    },
+
+    async listMeterAlarms(partnerId, meterId, range, opts = {}) {
+      assertKeyParts({ partnerId, meterId });
+      // Sort keys are `<since>#<code>`: `to` itself never matches, so it is exclusive.
+      const page = await queryTablePage(ctx, meterAlarmsPartition(partnerId, meterId), {
+        ...pageOptions(opts),
+        newestFirst: true,
+        between: [range.from, range.to],
+      });
+      return { items: page.items.map(alarmOf), cursor: page.cursor };
+    },
+
+    async listOrganisationAlarms(partnerId, organisationId, query) {
+      assertKeyParts({ partnerId, organisationId });
+      const prefixes =
+        query.state === 'active'
+          ? [ALARM_STATE_PREFIX.active]
+          : [ALARM_STATE_PREFIX.active, ALARM_STATE_PREFIX.cleared];
+      return alarmIndexPage(partnerId, organisationId, prefixes, query.range, pageOptions(query));
+    },
+
+    async getAlarm(partnerId, meterId, code, since) {
+      assertKeyParts({ partnerId, meterId });
+      const out = await doc.send(
+        new GetCommand({
+          TableName,
+          Key: alarmKey(partnerId, meterId, since, code),
+          ConsistentRead: true,
+        }),
+      );
+      return out.Item ? alarmOf(out.Item) : null;
+    },
+
+    async acknowledgeAlarm(partnerId, meterId, code, since, by) {
+      assertKeyParts({ partnerId, meterId });
+      const Key = alarmKey(partnerId, meterId, since, code);
+      try {
+        const out = await doc.send(
+          new UpdateCommand({
+            TableName,
+            Key,
+            UpdateExpression: 'SET acknowledgedAt = :t, acknowledgedBy = :a',
+            ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(acknowledgedAt)',
+            ExpressionAttributeValues: { ':t': by.at, ':a': by.actor },
+            ReturnValues: 'ALL_NEW',
+          }),
+        );
+        return { alarm: alarmOf(out.Attributes ?? {}), changed: true };
+      } catch (error) {
+        if (!isConditionFailed(error)) throw error;
+      }
+      const out = await doc.send(new GetCommand({ TableName, Key, ConsistentRead: true }));
+      if (!out.Item) {
+        throw new DomainError('NOT_FOUND', `alarm ${code} of ${since} does not exist`);
+      }
+      return { alarm: alarmOf(out.Item), changed: false };
     },
   };
 }

@@ -525,6 +525,39 @@ export function gatewayReceptionsPartition(partnerId: string, thingName: string)
   return `P#${partnerId}#GW#${thingName}#RX`;
 }
 
+export function gatewayReceptionIndexKey(
+  partnerId: string,
+  thingName: string,
+  receivedAt: string,
+  meterId: string,
+  digest: string,
+): { gsi1pk: string; gsi1sk: string } {
+  return {
+    gsi1pk: gatewayReceptionsPartition(partnerId, thingName),
+    gsi1sk: `${receivedAt}#${meterId}#${digest}`,
+  };
+}
+
+/**
+ * The table key a gateway reception's index sort key belongs to, or null if
+ * none can. The index key lacks the reading's time, so it is taken from the
+ * table sort key a cursor names, once that names the same digest and gateway.
+ */
+export function receptionKeyOfIndexKey(
+  partnerId: string,
+  thingName: string,
+  gsi1sk: string,
+  claimedSk: string,
+): { pk: string; sk: string } | null {
+  const parts = gsi1sk.split('#');
+  if (parts.length !== 3 || parts.some((p) => p === '')) return null;
+  const [, meterId, digest] = parts as [string, string, string];
+  const claimed = claimedSk.split('#');
+  if (claimed.length !== 3 || claimed[0] === '' || claimed[1] !== digest) return null;
+  if (claimed[2] !== thingName) return null;
+  return receptionKey(partnerId, meterId, claimed[0]!, digest, thingName);
+}
+
 /** A property's meter-days: one query gives the property's (or a month's) days of all its meters. */
 export function propertyDaysPartition(partnerId: string, propertyId: string): string {
   return `P#${partnerId}#PROP#${propertyId}#DAYS`;
@@ -560,6 +593,56 @@ export const ORPHAN_BATCHES_PARTITION = 'INGEST#ORPHANS';
 /** Health of a gateway as its stream shows it, beside the thing item. */
 export function gatewayHealthKey(thingName: string): { pk: string; sk: string } {
   return { pk: `THING#${thingName}`, sk: 'HEALTH' };
+}
+
+/** One partition per meter holds its alarm episodes, by when they began. */
+export function meterAlarmsPartition(partnerId: string, meterId: string): string {
+  return `P#${partnerId}#METER#${meterId}#ALARMS`;
+}
+
+/** An episode: its meter, its start and its code, so every writer of it names the same item. */
+export function alarmKey(
+  partnerId: string,
+  meterId: string,
+  since: string,
+  code: string,
+): { pk: string; sk: string } {
+  return { pk: meterAlarmsPartition(partnerId, meterId), sk: `${since}#${code}` };
+}
+
+/** An organisation's alarms in the index: active ones under one prefix, cleared under the other. */
+export function organisationAlarmsPartition(partnerId: string, organisationId: string): string {
+  return `P#${partnerId}#O#${organisationId}#ALARMS`;
+}
+
+export const ALARM_STATE_PREFIX = { active: 'A#', cleared: 'C#' } as const;
+
+export function alarmIndexKey(
+  partnerId: string,
+  organisationId: string,
+  state: keyof typeof ALARM_STATE_PREFIX,
+  since: string,
+  meterId: string,
+  code: string,
+): { gsi1pk: string; gsi1sk: string } {
+  return {
+    gsi1pk: organisationAlarmsPartition(partnerId, organisationId),
+    gsi1sk: `${ALARM_STATE_PREFIX[state]}${since}#${meterId}#${code}`,
+  };
+}
+
+/** The table key an alarm's index sort key belongs to, or null if it is not one. */
+export function alarmKeyOfIndexKey(
+  partnerId: string,
+  gsi1sk: string,
+): { pk: string; sk: string } | null {
+  const parts = gsi1sk.split('#');
+  if (parts.length !== 4 || parts.some((p) => p === '')) return null;
+  const [state, since, meterId, code] = parts as [string, string, string, string];
+  if (`${state}#` !== ALARM_STATE_PREFIX.active && `${state}#` !== ALARM_STATE_PREFIX.cleared) {
+    return null;
+  }
+  return alarmKey(partnerId, meterId, since, code);
 }
 
 // ---- Benchmarks ---------------------------------------------------------------

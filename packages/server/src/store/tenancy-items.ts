@@ -254,8 +254,15 @@ export interface IndexPageQuery {
   partition: string;
   /** Only sort keys with this prefix (one unit's meters in its property's partition). */
   sortPrefix?: string;
-  /** The table key of the item an index sort key belongs to, or null if none can. */
-  tableKeyOf: (gsi1sk: string) => TableKey | null;
+  /** Only sort keys in this inclusive range (not with sortPrefix). */
+  between?: readonly [string, string];
+  /**
+   * The table key of the item an index sort key belongs to, or null if none can.
+   * `given` is the cursor's, for index keys that do not hold all of the table key
+   * (a reception's index key lacks the reading's time): the answer must still be
+   * built from the index key wherever it can be.
+   */
+  tableKeyOf: (gsi1sk: string, given: TableKey) => TableKey | null;
   newestFirst?: boolean;
 }
 
@@ -270,16 +277,25 @@ export async function queryIndexPage(
   options: PageOptions = {},
 ): Promise<Page<Item>> {
   const limit = resolvePageLimit(options.limit);
+  if (query.sortPrefix !== undefined && query.between !== undefined) {
+    throw new Error('an index page takes a sort prefix or a range, not both');
+  }
   const start = options.cursor === undefined ? undefined : decodeIndexCursor(options.cursor, query);
+  const range = query.between;
   const out = await ctx.doc.send(
     new QueryCommand({
       TableName: ctx.TableName,
       IndexName: GSI1,
       KeyConditionExpression:
-        query.sortPrefix === undefined ? 'gsi1pk = :p' : 'gsi1pk = :p AND begins_with(gsi1sk, :s)',
+        range !== undefined
+          ? 'gsi1pk = :p AND gsi1sk BETWEEN :low AND :high'
+          : query.sortPrefix === undefined
+            ? 'gsi1pk = :p'
+            : 'gsi1pk = :p AND begins_with(gsi1sk, :s)',
       ExpressionAttributeValues: {
         ':p': query.partition,
         ...(query.sortPrefix === undefined ? {} : { ':s': query.sortPrefix }),
+        ...(range === undefined ? {} : { ':low': range[0], ':high': range[1] }),
       },
       ScanIndexForward: !query.newestFirst,
       Limit: limit + 1,
@@ -310,7 +326,10 @@ function decodeIndexCursor(cursor: string, query: IndexPageQuery): Item {
   const { pk, sk, gsi1pk, gsi1sk } = fields;
   if (gsi1pk !== query.partition || typeof gsi1sk !== 'string') throw invalidCursor();
   if (query.sortPrefix !== undefined && !gsi1sk.startsWith(query.sortPrefix)) throw invalidCursor();
-  const expected = query.tableKeyOf(gsi1sk);
+  const range = query.between;
+  if (range !== undefined && (gsi1sk < range[0] || gsi1sk > range[1])) throw invalidCursor();
+  if (typeof pk !== 'string' || typeof sk !== 'string') throw invalidCursor();
+  const expected = query.tableKeyOf(gsi1sk, { pk, sk });
   if (!expected || pk !== expected.pk || sk !== expected.sk) throw invalidCursor();
   return { pk, sk, gsi1pk, gsi1sk };
 }

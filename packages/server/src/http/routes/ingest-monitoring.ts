@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { SHADOW_NAME, validate } from '@zaehlwerk/firmware-contract';
 import { Type } from 'typebox';
 import { DomainError } from '../../domain/errors.js';
 import type { IotCore } from '../../domain/ports.js';
@@ -11,7 +12,7 @@ import { PageQuery } from '../schemas/tenancy-common.js';
 import { MANAGERS, pageOptions, partnerOf, requireOrganisation } from './tenancy-access.js';
 
 export interface IngestMonitoringRoutesOptions {
-  iot: Pick<IotCore, 'getGateway'>;
+  iot: Pick<IotCore, 'getGateway' | 'getShadow'>;
   organisations: Pick<OrganisationStore, 'get'>;
   ingest: Pick<IngestStore, 'getGatewayHealth' | 'listRejected' | 'listUnregistered'>;
   now?: () => Date;
@@ -20,11 +21,61 @@ export interface IngestMonitoringRoutesOptions {
 /** A gateway that sent nothing for this long is `silent` (they upload every few minutes). */
 const SILENT_AFTER_MS = 60 * 60 * 1000;
 
+/** What the gateway last reported in its configuration shadow, as the health shows it. */
+export interface ShadowView {
+  reported: Record<string, unknown> | null;
+  reportedAt: string | null;
+  version: number;
+  conforms: boolean;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The newest `timestamp` (epoch seconds) in a shadow's per-leaf metadata, or null. */
+function newestTimestamp(metadata: unknown): number | null {
+  if (Array.isArray(metadata)) {
+    return metadata.reduce<number | null>((newest, item) => {
+      const t = newestTimestamp(item);
+      return t === null || (newest !== null && newest >= t) ? newest : t;
+    }, null);
+  }
+  if (!isObject(metadata)) return null;
+  let newest = typeof metadata.timestamp === 'number' ? metadata.timestamp : null;
+  for (const [key, child] of Object.entries(metadata)) {
+    if (key === 'timestamp') continue;
+    const t = newestTimestamp(child);
+    if (t !== null && (newest === null || t > newest)) newest = t;
+  }
+  return newest;
+}
+
+/**
+ * The reported part of a shadow document as IoT Core answers a get (state,
+ * metadata, version): the state as the gateway wrote it, when it last wrote
+ * any of it, and whether it is what the firmware contract prescribes.
+ */
+export function shadowView(document: Record<string, unknown>): ShadowView {
+  const state = isObject(document.state) ? document.state : {};
+  const reported = isObject(state.reported) ? state.reported : null;
+  const metadata = isObject(document.metadata) ? document.metadata.reported : undefined;
+  const at = reported === null ? null : newestTimestamp(metadata);
+  return {
+    reported,
+    reportedAt: at === null ? null : new Date(at * 1000).toISOString(),
+    version: typeof document.version === 'number' ? document.version : 0,
+    conforms: reported !== null && validate('shadow-reported', reported).ok,
+  };
+}
+
 /** The health as the API shows it; a gateway never heard from has zeros. */
 export function healthView(
   gateway: { thingName: string; organisationId: string; lastConnectedAt: string | null },
   health: GatewayHealth | null,
   now: Date,
+  /** Null when the gateway has no shadow; undefined when it could not be read. */
+  shadow?: ShadowView | null,
 ) {
   const outcomes = Object.fromEntries(FRAME_OUTCOMES.map((o) => [o, health?.outcomes[o] ?? 0]));
   const batches = health?.batches ?? 0;
@@ -51,6 +102,7 @@ export function healthView(
     framesPerHour: Object.entries(health?.framesPerHour ?? {})
       .sort(([a], [b]) => (a < b ? -1 : 1))
       .map(([hour, frames]) => ({ hour, frames })),
+    ...(shadow === undefined ? {} : { shadow }),
   };
 }
 
@@ -78,7 +130,11 @@ const ingestMonitoringRoutes: FastifyPluginAsyncTypebox<IngestMonitoringRoutesOp
           'Counted by the ingest from every batch the gateway sent: the sequence gaps (batches ' +
           'lost on the way), frames per hour for the last 48 hours with traffic, and how many ' +
           'frames became readings, duplicates or were refused. `status` is `never` until the ' +
-          'first batch arrives.',
+          'first batch arrives. `shadow` is what the gateway last reported of itself in its ' +
+          'configuration shadow (`' +
+          SHADOW_NAME +
+          '`): firmware, the configuration it applied, radio and buffer state; null when it ' +
+          'has none, and absent when IoT Core could not be asked.',
         params: ThingParams,
         response: { 200: Type.Ref('GatewayHealth'), 401: ErrorRef, 403: ErrorRef, 404: ErrorRef },
       },
@@ -90,7 +146,17 @@ const ingestMonitoringRoutes: FastifyPluginAsyncTypebox<IngestMonitoringRoutesOp
         throw new DomainError('NOT_FOUND', `no gateway '${request.params.thingName}'`);
       }
       request.authorize({ partnerId: gateway.partnerId, organisationId: gateway.organisationId });
-      const stored = await ingest.getGatewayHealth(gateway.thingName);
+      const [stored, shadow] = await Promise.all([
+        ingest.getGatewayHealth(gateway.thingName),
+        // The health stands without it: a shadow service that fails leaves the field out.
+        iot.getShadow(gateway.thingName, SHADOW_NAME).then(
+          (document) => (document === null ? null : shadowView(document)),
+          (error: unknown) => {
+            request.log.warn({ err: error }, 'reading the gateway’s shadow failed');
+            return undefined;
+          },
+        ),
+      ]);
       // Counted for an earlier owner of the same thing name: not this one's to see.
       const health =
         stored !== null &&
@@ -98,7 +164,7 @@ const ingestMonitoringRoutes: FastifyPluginAsyncTypebox<IngestMonitoringRoutesOp
         stored.organisationId === gateway.organisationId
           ? stored
           : null;
-      return healthView(gateway, health, now());
+      return healthView(gateway, health, now(), shadow);
     },
   );
 

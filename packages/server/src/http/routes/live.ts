@@ -13,9 +13,21 @@ import type {
 } from '../../domain/tenancy/ports.js';
 import type { Property } from '../../domain/tenancy/property.js';
 import { periodCovers } from '../../domain/tenancy/tenancy.js';
-import type { LiveFilter, LiveHub, LiveSubscription } from '../../ingest/live-hub.js';
+import type { IngestStore, Reading } from '../../ingest/ingest-store.js';
+import {
+  liveEventId,
+  type LiveFilter,
+  type LiveHub,
+  type LiveSubscription,
+} from '../../ingest/live-hub.js';
+import {
+  DEFAULT_RESUME_LIMITS,
+  planResume,
+  type ResumeLimits,
+  type ResumePlan,
+} from '../../ingest/live-resume.js';
 import { ErrorRef } from '../schemas/common.js';
-import { LiveQuery } from '../schemas/ingest.js';
+import { LiveHeaders, LiveQuery } from '../schemas/ingest.js';
 import {
   INGEST_READERS,
   outsideTenancy,
@@ -38,8 +50,12 @@ export interface LiveRoutesOptions {
   properties: Pick<PropertyStore, 'get'>;
   units: Pick<UnitStore, 'get'>;
   tenancies: Pick<TenancyStore, 'listByUnit'>;
-  meters: Pick<MeterStore, 'get'>;
+  meters: Pick<MeterStore, 'get' | 'listByUnit' | 'listByProperty'>;
   hub: Pick<LiveHub, 'subscribe'>;
+  /** Where a reconnecting stream's missed readings are read from. */
+  ingest: Pick<IngestStore, 'listReadings'>;
+  /** Bounds of a resume (Last-Event-ID); 15 minutes, 1000 readings, 1000 meters when absent. */
+  resume?: Partial<ResumeLimits>;
   /** How often an idle stream sends a comment, so proxies keep it open; 15 s when absent. */
   heartbeatMs?: number;
   now?: () => Date;
@@ -62,14 +78,17 @@ function targetOf(query: { unitId?: string; propertyId?: string; meterId?: strin
 }
 
 const liveRoutes: FastifyPluginAsyncTypebox<LiveRoutesOptions> = async (app, options) => {
-  const { properties, units, tenancies, meters, hub } = options;
+  const { properties, units, tenancies, meters, hub, ingest } = options;
   const now = options.now ?? (() => new Date());
   const heartbeatMs = options.heartbeatMs ?? 15_000;
+  const resumeLimits: ResumeLimits = { ...DEFAULT_RESUME_LIMITS, ...options.resume };
   /** The open streams, with the work that ends each. */
   const open = new Map<LiveSubscription, Promise<void>>();
+  let closing = false;
 
   // Open streams never end on their own: end them, so that the server can close.
   app.addHook('preClose', async () => {
+    closing = true;
     const ending = [...open.values()];
     for (const subscription of open.keys()) subscription.close();
     await Promise.all(ending);
@@ -137,8 +156,21 @@ const liveRoutes: FastifyPluginAsyncTypebox<LiveRoutesOptions> = async (app, opt
           'building’s own meters only, operators their organisation’s. A client that does not ' +
           'keep up is sent an event `overflow` and the stream ends: reconnect, and read what ' +
           'was missed from listMeterReadings. Send the token in the Authorization header ' +
-          '(fetch, not EventSource).',
+          '(fetch, not EventSource).\n\n' +
+          'Resuming: a client that reconnects sends the id of the last event it got as ' +
+          '`Last-Event-ID` (or, if it cannot set headers, as `lastEventId`; the header wins). ' +
+          'The stream then first replays, from the store and in id order, the readings after ' +
+          'that id the caller may see, and continues live without a gap or a repeat between ' +
+          'the two. By default a replay covers ids at most 15 minutes from now and at most 1000 ' +
+          'readings (and, for a property, 1000 meters); otherwise, or for an id this API did ' +
+          'not send, the stream starts with an event `reset` (data `{"reason": ' +
+          '"out-of-window" | "too-many" | "invalid-id"}`) and continues live: read what was ' +
+          'missed from listMeterReadings. "After" is in id order, the time a reading was first ' +
+          'heard: a reading heard earlier but delivered late by a gateway’s buffer while the ' +
+          'client was away is not replayed, and if the last event was such a late reading, ' +
+          'readings sent before it may come again (their ids are the same).',
         querystring: LiveQuery,
+        headers: LiveHeaders,
         response: {
           200: {
             description: 'An event stream (text/event-stream) that stays open.',
@@ -198,6 +230,7 @@ const liveRoutes: FastifyPluginAsyncTypebox<LiveRoutesOptions> = async (app, opt
         }
       }
 
+      // Subscribed before the store is read: what is stored meanwhile comes live, not lost.
       let subscription: LiveSubscription;
       try {
         subscription = hub.subscribe(filter);
@@ -206,6 +239,28 @@ const liveRoutes: FastifyPluginAsyncTypebox<LiveRoutesOptions> = async (app, opt
         throw new DomainError('SERVICE_UNAVAILABLE', 'too many live streams at once', {
           cause: error,
         });
+      }
+      const lastEventId = request.headers['last-event-id'] || query.lastEventId;
+      let resume: ResumePlan | null = null;
+      if (lastEventId) {
+        try {
+          resume = await planResume({
+            ingest,
+            meters,
+            filter,
+            lastEventId,
+            now: now(),
+            limits: resumeLimits,
+          });
+        } catch (error) {
+          subscription.close();
+          throw error;
+        }
+      }
+      // Closed while the store was read: a stream begun now would hold the close up.
+      if (closing) {
+        subscription.close();
+        throw new DomainError('SERVICE_UNAVAILABLE', 'the server is shutting down');
       }
       reply.hijack();
       const raw = reply.raw;
@@ -227,24 +282,39 @@ const liveRoutes: FastifyPluginAsyncTypebox<LiveRoutesOptions> = async (app, opt
       const stop = () => subscription.close();
       raw.on('close', stop);
 
+      /** Sends one event; waits while the client's buffer is full (the hub queues meanwhile). */
+      const send = async (event: string) => {
+        if (raw.write(event)) return;
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            raw.off('drain', done);
+            raw.off('close', done);
+            resolve();
+          };
+          raw.on('drain', done);
+          raw.on('close', done);
+        });
+      };
+      const readingEvent = (reading: Reading) =>
+        `id: ${liveEventId(reading)}\nevent: reading\n` +
+        `data: ${JSON.stringify(readingView(reading))}\n\n`;
+      /** Replayed readings by meter and id: their live copies, if any come, are not sent again. */
+      const replayed = new Set<string>();
+
       const pump = (async () => {
         try {
-          for await (const reading of subscription) {
-            const event =
-              `id: ${reading.at}#${reading.digest}\nevent: reading\n` +
-              `data: ${JSON.stringify(readingView(reading))}\n\n`;
-            if (!raw.write(event)) {
-              // Wait for the client; meanwhile the hub queues, and drops it when it lags too far.
-              await new Promise<void>((resolve) => {
-                const done = () => {
-                  raw.off('drain', done);
-                  raw.off('close', done);
-                  resolve();
-                };
-                raw.on('drain', done);
-                raw.on('close', done);
-              });
+          if (resume !== null && 'reset' in resume) {
+            await send(`event: reset\ndata: ${JSON.stringify({ reason: resume.reset })}\n\n`);
+          } else if (resume !== null) {
+            for (const reading of resume.replay) {
+              if (raw.destroyed) break;
+              replayed.add(`${reading.meterId}#${liveEventId(reading)}`);
+              await send(readingEvent(reading));
             }
+          }
+          for await (const reading of subscription) {
+            if (replayed.delete(`${reading.meterId}#${liveEventId(reading)}`)) continue;
+            await send(readingEvent(reading));
           }
           if (subscription.overflowed && !raw.destroyed) {
             raw.write('event: overflow\ndata: {"reason":"too-slow"}\n\n');

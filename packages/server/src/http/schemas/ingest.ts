@@ -158,6 +158,83 @@ export const ReceptionsQuery = Type.Object({
   cursor: Type.Optional(Type.String({ maxLength: 2048 })),
 });
 
+const MeterIdentitySchema = Type.Object(
+  {
+    manufacturer: Type.String({ examples: ['KAM'] }),
+    meterId: Type.String({ examples: ['12345678'] }),
+    deviceVersion: Type.Integer(),
+    deviceType: Type.Integer(),
+  },
+  { additionalProperties: false },
+);
+
+export const GatewayReceptionList = listOf('Reception', 'GatewayReceptionList');
+
+export const GatewayReceptionsQuery = Type.Object({
+  from: Type.Optional(
+    Instant('Heard at or after this instant; the beginning when absent.', '2025-03-01T00:00:00Z'),
+  ),
+  to: Type.Optional(
+    Instant('Heard before this instant (exclusive); no end when absent.', '2025-03-02T00:00:00Z'),
+  ),
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
+  cursor: Type.Optional(
+    Type.String({ maxLength: 2048, description: 'From the previous page of the same list.' }),
+  ),
+});
+
+const Dbm = (description: string) => Type.Number({ description, examples: [-78] });
+
+export const GatewayMeter = Type.Object(
+  {
+    meterId: Type.String({ description: 'The platform’s meter id.' }),
+    identity: MeterIdentitySchema,
+    kind: StringEnum(METER_KINDS),
+    propertyId: Type.String(),
+    unitId: Type.Optional(Type.String({ description: 'Absent for a meter of the building.' })),
+    location: Type.Optional(Type.String({ description: 'Where the meter is, as people find it.' })),
+    lastHeardAt: Instant('When the gateway last heard it.'),
+    lastRssi: Dbm('Signal strength of that reception, dBm.'),
+    meanRssi: Dbm('Mean signal strength over the receptions counted, dBm, to a tenth.'),
+    minRssi: Dbm('Weakest of them, dBm.'),
+    maxRssi: Dbm('Strongest of them, dBm.'),
+    receptions: Count('Receptions of the meter counted (in `coveredFrom`..now).'),
+  },
+  {
+    $id: 'GatewayMeter',
+    additionalProperties: false,
+    description: 'A meter of the gateway’s organisation that the gateway hears, and how well.',
+  },
+);
+
+export const GatewayMeterList = Type.Object(
+  {
+    items: Type.Array(Type.Ref('GatewayMeter'), {
+      description: 'Strongest latest signal first.',
+    }),
+    from: Instant('Start of the window asked for (`hours` before now).'),
+    coveredFrom: Instant(
+      'Receptions since this instant were counted: `from`, unless the window held more than ' +
+        'are counted at once, in which case the newest ones were.',
+    ),
+    complete: Type.Boolean({
+      description: 'Whether every reception since `from` was counted (`coveredFrom` = `from`).',
+    }),
+  },
+  { $id: 'GatewayMeterList', additionalProperties: false },
+);
+
+export const GatewayMetersQuery = Type.Object({
+  hours: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      maximum: 168,
+      default: 24,
+      description: 'How many hours back from now to count receptions.',
+    }),
+  ),
+});
+
 const Outcomes = Type.Object(
   Object.fromEntries(FRAME_OUTCOMES.map((o) => [o, Count(`Frames ${o}.`)])) as Record<
     (typeof FRAME_OUTCOMES)[number],
@@ -169,6 +246,40 @@ const Outcomes = Type.Object(
       'What became of the frames: stored (new readings), duplicate (heard before), ' +
       'unregistered (no meter of the organisation), malformed, undecryptable, replay.',
   },
+);
+
+const GatewayShadow = Type.Object(
+  {
+    reported: Type.Union(
+      [
+        Type.Object(
+          {},
+          {
+            additionalProperties: true,
+            description:
+              'state.reported as the gateway wrote it. The firmware contract defines it ' +
+              '(schema https://zaehlwerk.dev/schemas/firmware-contract/v1/shadow-reported.json): ' +
+              '`firmware` {vendor, model, version}, the configuration applied ' +
+              '(`configVersion`, `uploadIntervalS`, `maxBatchFrames`, `statusIntervalS`, ' +
+              '`radioModes`, `forwardAllMeters`, `meterAllowList`), `uptimeS`, `radio`, ' +
+              '`buffer` and `lastGatewaySeq`.',
+          },
+        ),
+        Type.Null(),
+      ],
+      { description: 'Null while the gateway has not reported anything.' },
+    ),
+    reportedAt: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
+      description: 'When the gateway last wrote any of its reported state (to the second).',
+    }),
+    version: Type.Integer({ minimum: 0, description: 'The shadow document’s version.' }),
+    conforms: Type.Boolean({
+      description:
+        'Whether the reported state is what the firmware contract prescribes (a gateway that ' +
+        'reports otherwise is worth a look at its firmware).',
+    }),
+  },
+  { additionalProperties: false },
 );
 
 export const GatewayHealth = Type.Object(
@@ -209,22 +320,19 @@ export const GatewayHealth = Type.Object(
       ),
       { description: 'The last 48 hours with traffic, oldest first.' },
     ),
+    shadow: Type.Optional(
+      Type.Union([GatewayShadow, Type.Null()], {
+        description:
+          'What the gateway last reported of itself in its configuration shadow (`zw-config`); ' +
+          'null when it has no shadow, absent when IoT Core could not be asked.',
+      }),
+    ),
   },
   {
     $id: 'GatewayHealth',
     additionalProperties: false,
     description: 'What the gateway’s batches tell about it, counted by the ingest.',
   },
-);
-
-const MeterIdentitySchema = Type.Object(
-  {
-    manufacturer: Type.String({ examples: ['KAM'] }),
-    meterId: Type.String({ examples: ['12345678'] }),
-    deviceVersion: Type.Integer(),
-    deviceType: Type.Integer(),
-  },
-  { additionalProperties: false },
 );
 
 export const RejectedFrame = Type.Object(
@@ -286,6 +394,26 @@ export const LiveQuery = Type.Object({
     }),
   ),
   meterId: Type.Optional(Type.String({ ...Id, description: 'The readings of one meter.' })),
+  lastEventId: Type.Optional(
+    Type.String({
+      maxLength: 200,
+      description:
+        'Resume after this event id, for clients that cannot send `Last-Event-ID` (the ' +
+        'header wins when both are sent).',
+      examples: ['2025-03-01T08:00:00.000Z#q3ZJ0Vf2xk6bX1mYc9hF0A'],
+    }),
+  ),
+});
+
+export const LiveHeaders = Type.Object({
+  'last-event-id': Type.Optional(
+    Type.String({
+      maxLength: 200,
+      description:
+        'The id of the last event received: the stream replays what was stored after it ' +
+        '(a reconnecting EventSource sends it by itself).',
+    }),
+  ),
 });
 
 export const ingestSchemas = [
@@ -298,4 +426,7 @@ export const ingestSchemas = [
   RejectedFrameList,
   UnregisteredMeter,
   UnregisteredMeterList,
+  GatewayReceptionList,
+  GatewayMeter,
+  GatewayMeterList,
 ] as const;
