@@ -1,5 +1,17 @@
 import type { components } from './generated/schema.js';
 
-export type ErrorResponse = components['schemas']['ErrorResponse'];
+type Schemas = components['schemas'];
+
+export type ErrorResponse = Schemas['ErrorResponse'];
+/** The API's error codes: stable, never translated. */
 export type ErrorCode = ErrorResponse['error']['code'];
-export type Health = components['schemas']['Health'];
+export type Health = Schemas['Health'];
+export type TokenPair = Schemas['TokenPair'];
+export type SignInRequest = Schemas['SignInRequest'];
+export type Reading = Schemas['Reading'];
+export type Meter = Schemas['Meter'];
+export type Unit = Schemas['Unit'];
+export type Property = Schemas['Property'];
+export type UnitConsumption = Schemas['UnitConsumption'];
+export type PropertyConsumption = Schemas['PropertyConsumption'];
+export type MeterKeyImportReport = Schemas['MeterKeyImportReport'];

@@ -32,6 +32,9 @@ describe('CORS', () => {
     expect(res.statusCode).toBe(204);
     expect(res.headers['access-control-allow-origin']).toBe('https://stadtwerke.example');
     expect(String(res.headers['access-control-allow-headers'])).toContain('authorization');
+    // What the SDK sends besides: a live stream's resume point, a retried POST's key.
+    expect(String(res.headers['access-control-allow-headers'])).toContain('last-event-id');
+    expect(String(res.headers['access-control-allow-headers'])).toContain('idempotency-key');
     expect(res.headers['access-control-allow-credentials']).toBeUndefined();
   });
 

@@ -35,7 +35,16 @@ const corsPlugin: FastifyPluginAsync<CorsOptions> = async (app, options) => {
     origin: async (origin: string | undefined) =>
       origin !== undefined && (await origins()).has(origin),
     methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
-    allowedHeaders: ['authorization', 'content-type', 'x-api-key', 'accept-language', 'if-match'],
+    // last-event-id: the SDK's live stream resumes with it; idempotency-key: it retries POSTs with one.
+    allowedHeaders: [
+      'authorization',
+      'content-type',
+      'x-api-key',
+      'accept-language',
+      'if-match',
+      'last-event-id',
+      'idempotency-key',
+    ],
     exposedHeaders: ['x-request-id', 'retry-after'],
     maxAge: 600,
   });
