@@ -46,6 +46,11 @@ export async function main(options: LiveReadingsOptions = {}): Promise<Reading[]
       log(`readings missed while away are not replayed (${event.reason})`);
       continue;
     }
+    if (event.type === 'alarm') {
+      // Only with `alarms: true` in live(): an alarm of a meter in scope raised or cleared.
+      log(`alarm ${event.alarm.code} ${event.change} on meter ${event.alarm.meterId}`);
+      continue;
+    }
     const { reading } = event;
     readings.push(reading);
     const value = reading.register

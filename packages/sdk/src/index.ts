@@ -24,6 +24,7 @@ export type {
   MeterKeyImportReport,
   Property,
   PropertyConsumption,
+  Alarm,
   Reading,
   SignInRequest,
   TokenPair,

@@ -167,6 +167,41 @@ describe('live readings (GET /v1/live) as an async iterator', { timeout: 90_000 
     expect(sleeps[0]).toBe(5);
   });
 
+  it('asks for alarms when told to and yields them with what changed', async () => {
+    const alarm = {
+      id: 'leak.2025-03-01T10:15:00.000Z',
+      meterId: 'met_1',
+      propertyId: 'prop_1',
+      kind: 'water-meter',
+      code: 'leak',
+      severity: 'critical',
+      source: 'meter',
+      since: '2025-03-01T10:15:00.000Z',
+      clearedAt: null,
+      acknowledged: null,
+    };
+    proxy = await startFaultyProxy(demo().url, (_r, i) =>
+      i === 0
+        ? {
+            kind: 'answer',
+            status: 200,
+            headers: { 'content-type': 'text/event-stream' },
+            body: `event: alarm\ndata: ${JSON.stringify({ type: 'raised', ...alarm })}\n\n`,
+          }
+        : { kind: 'forward' },
+    );
+    const zw = createClient({
+      baseUrl: proxy.url,
+      apiKey: demo().apiKey,
+      retryPolicy: { sleep: async () => undefined },
+    });
+    const events = await untilReading(zw.live({ propertyId: demo().propertyId, alarms: true }));
+    expect(events[0]).toEqual({ type: 'alarm', change: 'raised', alarm });
+    expect(new URL(proxy.seen[0]!.path, proxy.url).searchParams.get('alarms')).toBe('true');
+    // The real server accepts the query too: the reconnect through it brought a reading.
+    expect(events.at(-1)?.type).toBe('reading');
+  });
+
   it('waits as the server’s `retry:` says before it reconnects', async () => {
     proxy = await startFaultyProxy(demo().url, (_r, i) =>
       i === 0

@@ -1,6 +1,6 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { errorFromResponse, isZaehlwerkError, ZaehlwerkError } from './errors.js';
-import type { Reading } from './models.js';
+import type { Alarm, Reading } from './models.js';
 import { backoffDelay, RETRY_STATUSES, type ResolvedRetryPolicy } from './retry.js';
 import type { Transport } from './transport.js';
 
@@ -13,6 +13,8 @@ export type LiveTarget =
 export type LiveOptions = LiveTarget & {
   /** Ends the stream: the iteration then finishes without an error. */
   signal?: AbortSignal;
+  /** Also alarms of the meters in scope, raised and cleared (events `alarm`); false. */
+  alarms?: boolean;
   /** Resume after this event (sent as Last-Event-ID), e.g. the last id of an earlier stream. */
   lastEventId?: string;
   /** Connect again after the connection drops, with backoff; true. */
@@ -32,12 +34,16 @@ export type LiveOptions = LiveTarget & {
  *   replays); `id` is the server's event id, `<at>#<digest>`.
  * - `overflow`: the client fell too far behind and the server ended the
  *   stream; the iterator reconnects, and the server replays what it can.
+ * - `alarm` (with `alarms: true`): an alarm raised or cleared, as
+ *   listMeterAlarms shows it; it has no id and is not replayed after a
+ *   reconnect.
  * - `reset`: the server could not replay what was missed since the last event
  *   (`reason`: `out-of-window`, `too-many`, `invalid-id`); read it from
  *   listMeterReadings. Servers without replay never send it.
  */
 export type LiveEvent =
   | { type: 'reading'; id: string | undefined; reading: Reading }
+  | { type: 'alarm'; change: 'raised' | 'cleared'; alarm: Alarm }
   | { type: 'overflow'; id: string | undefined; reason: string }
   | { type: 'reset'; id: string | undefined; reason: string };
 
@@ -61,6 +67,10 @@ function toLiveEvent(message: EventSourceMessage): LiveEvent | undefined {
   switch (message.event) {
     case 'reading':
       return { type: 'reading', id: message.id, reading: data as Reading };
+    case 'alarm': {
+      const { type: change, ...alarm } = data as Alarm & { type: 'raised' | 'cleared' };
+      return { type: 'alarm', change, alarm };
+    }
     case 'overflow':
     case 'reset': {
       const reason = (data as { reason?: unknown } | null)?.reason;
@@ -99,6 +109,7 @@ export async function* liveEvents(
     const value = options[key];
     if (value !== undefined) query.set(key, value);
   }
+  if (options.alarms === true) query.set('alarms', 'true');
   const url = `${deps.baseUrl}/v1/live?${query.toString()}`;
 
   const stop = new AbortController();

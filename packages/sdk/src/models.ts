@@ -15,3 +15,4 @@ export type Property = Schemas['Property'];
 export type UnitConsumption = Schemas['UnitConsumption'];
 export type PropertyConsumption = Schemas['PropertyConsumption'];
 export type MeterKeyImportReport = Schemas['MeterKeyImportReport'];
+export type Alarm = Schemas['Alarm'];

@@ -34,6 +34,8 @@ import { createDynamoIotRegistry } from './store/dynamodb-iot-registry.js';
 import { createDynamoShadowStore } from './store/dynamodb-shadow-store.js';
 import { startEmbeddedDynamo, type EmbeddedDynamo } from './store/embedded-dynamodb.js';
 import { dynamoStorageHealth, ensureTable } from './store/table.js';
+import { createDynamoWebhookStore } from './store/dynamodb-webhook-store.js';
+import { WebhookDispatcher } from './webhooks/dispatcher.js';
 
 export interface Platform {
   app: FastifyInstance;
@@ -72,6 +74,8 @@ export interface Platform {
   simulatedGateway: SimulatedGateway | null;
   /** The telegram ingest: batches that keep the contract become readings here. */
   ingest: { pipeline: IngestPipeline; store: IngestStore; hub: LiveHub };
+  /** Delivers the ingest's readings and alarms to the organisations' webhooks. */
+  webhooks: WebhookDispatcher;
   /** Stops the broker, then serving, then the DynamoDB client and the embedded DynamoDB. Idempotent. */
   close(): Promise<void>;
 }
@@ -115,12 +119,15 @@ export async function startPlatform(config: Config): Promise<Platform> {
   let awsClients: AwsIotClients | undefined;
   let temporaryLabDir: string | undefined;
   let simulatedGateway: SimulatedGateway | null = null;
+  let webhooks: WebhookDispatcher | undefined;
   const stop = async () => {
     // The simulated gateway first, so that it saves its state rather than see the broker vanish.
     await simulatedGateway?.stop();
     // The broker next: its rule handler may still be writing through the clients below,
     // and gateways should see the endpoint go away before the API does.
     await broker?.close();
+    // Pending retries are in memory only: they end here (src/webhooks/README.md).
+    await webhooks?.close();
     if (capture !== undefined) {
       capture.end();
       await once(capture, 'close').catch(() => undefined);
@@ -161,6 +168,17 @@ export async function startPlatform(config: Config): Promise<Platform> {
     const { stores } = services;
     const hub = new LiveHub();
     const ingestStore = createDynamoIngestStore({ doc: dynamo.doc, tableName: config.table });
+    const webhookStore = createDynamoWebhookStore({ doc: dynamo.doc, tableName: config.table });
+    // The demo runs on a developer's machine: its webhooks may go to a receiver there.
+    const allowLocalUrls = config.webhookAllowLocalUrls || config.demo;
+    const webhookLog: { log?: FastifyBaseLogger } = {};
+    webhooks = new WebhookDispatcher({
+      store: webhookStore,
+      vault: services.vault,
+      allowLocal: allowLocalUrls,
+      log: { warn: (fields, message) => webhookLog.log?.warn(fields, message) },
+    });
+    const dispatcher = webhooks;
     if (config.demo) {
       // The demo's meters are the simulated gateway's (the same seed), so its frames decrypt.
       demo = await seedDemo({
@@ -180,6 +198,7 @@ export async function startPlatform(config: Config): Promise<Platform> {
       // The read routes use the store the pipeline writes, and its live feed.
       ingest: { store: ingestStore, hub },
       minAggregationUnits: config.minAggregationUnits,
+      webhooks: { store: webhookStore, dispatcher, allowLocalUrls },
       ...(config.rateLimitPerMinute === undefined
         ? {}
         : { rateLimitPerMinute: config.rateLimitPerMinute }),
@@ -293,6 +312,7 @@ export async function startPlatform(config: Config): Promise<Platform> {
     // become readings, and the PUBACK (or the rule's 200) waits until they are stored.
     const port = iot;
     const appLog = app.log;
+    webhookLog.log = appLog;
     ingest = {
       ...createPlatformIngest({
         doc: dynamo.doc,
@@ -303,7 +323,13 @@ export async function startPlatform(config: Config): Promise<Platform> {
         vault: services.vault,
         gatewayOwner,
         log: appLog,
-        onReadings: (readings) => hub.publish(readings),
+        onReadings: (readings) => {
+          hub.publish(readings);
+          dispatcher.onReadings(readings);
+        },
+        // Live subscribers do not hear of alarms yet: the lead adds hub.publishAlarms(events) here.
+        onAlarms: (events) => dispatcher.onAlarms(events),
+        onAlarms: (alarms) => hub.publishAlarms(alarms),
       }),
       hub,
     };
@@ -351,6 +377,7 @@ export async function startPlatform(config: Config): Promise<Platform> {
     simulatedGateway,
     // Assigned in the try block above, which throws rather than leave it unset.
     ingest: ingest!,
+    webhooks: webhooks!,
     close: () => (closing ??= stop()),
   };
 }

@@ -248,6 +248,60 @@ describe('live readings over Server-Sent Events', { timeout: 60_000 }, () => {
     stream.close();
   });
 
+  it('sends alarms raised and cleared when asked to, scoped like the readings', async () => {
+    const alarm = (type: 'raised' | 'cleared', unitId: string | undefined, since: string) => ({
+      type,
+      code: 'leak' as const,
+      severity: 'critical' as const,
+      source: 'meter' as const,
+      since,
+      at: type === 'raised' ? since : new Date().toISOString(),
+      detail: { flags: 1 },
+      partnerId: tree.partnerId,
+      organisationId: tree.o1.id,
+      propertyId: tree.p1.id,
+      ...(unitId === undefined ? {} : { unitId }),
+      meterId: unitId === undefined ? buildingMeter.id : unitMeter.id,
+      kind: 'water-meter' as const,
+      digest: `alarm-${++n}`,
+    });
+    const operator = await open(`unitId=${tree.u1.id}&alarms=true`, await as('operator'));
+    const tenant = await open(`unitId=${tree.u1.id}&alarms=true`, await as('tenant'));
+    const readingsOnly = await open(`unitId=${tree.u1.id}`, await as('operator'));
+    const landlord = await open(`propertyId=${tree.p1.id}&alarms=true`, await as('landlord'));
+    const since = new Date(Date.now() - 60_000).toISOString();
+    const beforeTenancy = '2024-05-01T00:00:00.000Z';
+    hub.publishAlarms([
+      alarm('raised', tree.u1.id, since),
+      alarm('cleared', tree.u1.id, beforeTenancy),
+      alarm('raised', undefined, since),
+    ]);
+    const isAlarm = (type: string, meterId: string) => (e: SseEvent) =>
+      e.event === 'alarm' &&
+      JSON.parse(e.data!).type === type &&
+      JSON.parse(e.data!).meterId === meterId;
+    const seen = await operator.next(isAlarm('raised', unitMeter.id));
+    expect(seen.id).toBeUndefined();
+    expect(JSON.parse(seen.data!)).toMatchObject({
+      type: 'raised',
+      id: `leak.${since}`,
+      code: 'leak',
+      since,
+      clearedAt: null,
+      detail: { flags: 1 },
+    });
+    await operator.next(isAlarm('cleared', unitMeter.id));
+    // The tenant: its unit's alarm without the detail, not one that began before its tenancy.
+    const told = await tenant.next(isAlarm('raised', unitMeter.id));
+    expect(JSON.parse(told.data!)).not.toHaveProperty('detail');
+    expect(await tenant.silent(isAlarm('cleared', unitMeter.id), 200)).toBe(true);
+    // The landlord: the building's meter only; and no alarms unless asked for.
+    await landlord.next(isAlarm('raised', buildingMeter.id));
+    expect(await landlord.silent(isAlarm('raised', unitMeter.id), 100)).toBe(true);
+    expect(await readingsOnly.silent((e) => e.event === 'alarm', 100)).toBe(true);
+    for (const s of [operator, tenant, readingsOnly, landlord]) s.close();
+  });
+
   it('sends nothing of another unit or another partner to a subscriber', async () => {
     const u1 = await open(`unitId=${tree.u1.id}`, await as('tenant'));
     const u2 = await open(`unitId=${tree.u2.id}`, await as('other-tenant'));

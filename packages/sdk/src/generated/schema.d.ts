@@ -395,6 +395,8 @@ export interface paths {
          * @description Name exactly one of `unitId`, `propertyId`, `meterId`. Each new reading comes as an event `reading` whose data is the reading as listMeterReadings shows it and whose `id` is `<at>#<digest>`; a comment every 15 seconds keeps the connection open. Who sees what is as for the readings: tenants (and a unit’s widgets) their unit’s meters during their current tenancy, landlords (and a property’s widgets) the building’s own meters only, operators their organisation’s. A client that does not keep up is sent an event `overflow` and the stream ends: reconnect, and read what was missed from listMeterReadings. Send the token in the Authorization header (fetch, not EventSource).
          *
          *     Resuming: a client that reconnects sends the id of the last event it got as `Last-Event-ID` (or, if it cannot set headers, as `lastEventId`; the header wins). The stream then first replays, from the store and in id order, the readings after that id the caller may see, and continues live without a gap or a repeat between the two. By default a replay covers ids at most 15 minutes from now and at most 1000 readings (and, for a property, 1000 meters); otherwise, or for an id this API did not send, the stream starts with an event `reset` (data `{"reason": "out-of-window" | "too-many" | "invalid-id"}`) and continues live: read what was missed from listMeterReadings. "After" is in id order, the time a reading was first heard: a reading heard earlier but delivered late by a gateway’s buffer while the client was away is not replayed, and if the last event was such a late reading, readings sent before it may come again (their ids are the same).
+         *
+         *     Alarms: with `alarms=true` the stream also carries an event `alarm` (no `id`) each time an alarm of a meter in scope is raised or cleared; its data is the alarm as listMeterAlarms shows it to the caller, plus `type` (`raised` | `cleared`). Tenants are told of alarms that began in their tenancy. Alarms are not replayed on resume: read listMeterAlarms or listOrganisationAlarms after a reconnect.
          */
         get: operations["streamLiveReadings"];
         put?: never;
@@ -4375,6 +4377,8 @@ export interface operations {
                 propertyId?: string;
                 /** @description The readings of one meter. */
                 meterId?: string;
+                /** @description Also send an event `alarm` when an alarm of a meter in scope is raised or cleared. */
+                alarms?: boolean;
                 /**
                  * @description Resume after this event id, for clients that cannot send `Last-Event-ID` (the header wins when both are sent).
                  * @example 2025-03-01T08:00:00.000Z#q3ZJ0Vf2xk6bX1mYc9hF0A

@@ -1,4 +1,4 @@
-import type { Reading } from './ingest-store.js';
+import type { AlarmEvent, Reading } from './ingest-store.js';
 
 /** Which readings a subscriber gets; the route fills it in after authorising the caller. */
 export interface LiveFilter {
@@ -13,11 +13,16 @@ export interface LiveFilter {
   notAfter?: string;
   /** Whether the subscriber may see one unit's values (landlords may not). */
   unitValues?: boolean;
+  /** Whether alarms raised and cleared come too; readings only when absent. */
+  alarms?: boolean;
 }
 
+/** What a subscriber is sent: a reading stored, or an alarm raised or cleared. */
+export type LiveItem = { type: 'reading'; reading: Reading } | { type: 'alarm'; alarm: AlarmEvent };
+
 export interface LiveSubscription {
-  /** Readings in the order they were stored; ends when closed or when the subscriber fell behind. */
-  [Symbol.asyncIterator](): AsyncIterator<Reading>;
+  /** Items in the order they were stored; ends when closed or when the subscriber fell behind. */
+  [Symbol.asyncIterator](): AsyncIterator<LiveItem>;
   /** Set when the hub dropped the subscriber because it did not keep up. */
   readonly overflowed: boolean;
   close(): void;
@@ -39,7 +44,13 @@ export function liveEventId(reading: Pick<Reading, 'at' | 'digest'>): string {
   return `${reading.at}#${reading.digest}`;
 }
 
-export function matchesFilter(filter: LiveFilter, reading: Reading): boolean {
+export function matchesFilter(
+  filter: LiveFilter,
+  reading: Pick<
+    Reading,
+    'partnerId' | 'organisationId' | 'propertyId' | 'unitId' | 'meterId' | 'at'
+  >,
+): boolean {
   if (reading.partnerId !== filter.partnerId) return false;
   if (filter.organisationId !== undefined && reading.organisationId !== filter.organisationId) {
     return false;
@@ -51,6 +62,23 @@ export function matchesFilter(filter: LiveFilter, reading: Reading): boolean {
   if (filter.notAfter !== undefined && reading.at >= filter.notAfter) return false;
   if (filter.unitValues === false && reading.unitId !== undefined) return false;
   return true;
+}
+
+/**
+ * As matchesFilter, on the alarm's meter; a tenant is told of episodes that
+ * began in the tenancy only (what the meter's alarms route shows them).
+ */
+export function matchesAlarmFilter(filter: LiveFilter, alarm: AlarmEvent): boolean {
+  if (filter.alarms !== true) return false;
+  if (filter.notBefore !== undefined && alarm.since < filter.notBefore) return false;
+  return matchesFilter(filter, {
+    partnerId: alarm.partnerId,
+    organisationId: alarm.organisationId,
+    propertyId: alarm.propertyId,
+    ...(alarm.unitId === undefined ? {} : { unitId: alarm.unitId }),
+    meterId: alarm.meterId,
+    at: alarm.at,
+  });
 }
 
 /**
@@ -76,7 +104,17 @@ export class LiveHub {
   publish(readings: readonly Reading[]): void {
     for (const subscriber of this.#subscribers) {
       for (const reading of readings) {
-        if (matchesFilter(subscriber.filter, reading)) subscriber.push(reading);
+        if (matchesFilter(subscriber.filter, reading)) {
+          subscriber.push({ type: 'reading', reading });
+        }
+      }
+    }
+  }
+
+  publishAlarms(alarms: readonly AlarmEvent[]): void {
+    for (const subscriber of this.#subscribers) {
+      for (const alarm of alarms) {
+        if (matchesAlarmFilter(subscriber.filter, alarm)) subscriber.push({ type: 'alarm', alarm });
       }
     }
   }
@@ -94,8 +132,8 @@ export class LiveHub {
 }
 
 class Subscriber implements LiveSubscription {
-  readonly #queue: Reading[] = [];
-  #waiting: ((result: IteratorResult<Reading>) => void) | null = null;
+  readonly #queue: LiveItem[] = [];
+  #waiting: ((result: IteratorResult<LiveItem>) => void) | null = null;
   #closed = false;
   #overflowed = false;
 
@@ -109,12 +147,12 @@ class Subscriber implements LiveSubscription {
     return this.#overflowed;
   }
 
-  push(reading: Reading): void {
+  push(item: LiveItem): void {
     if (this.#closed) return;
     if (this.#waiting !== null) {
       const resolve = this.#waiting;
       this.#waiting = null;
-      resolve({ value: reading, done: false });
+      resolve({ value: item, done: false });
       return;
     }
     if (this.#queue.length >= this.maxQueue) {
@@ -122,7 +160,7 @@ class Subscriber implements LiveSubscription {
       this.close();
       return;
     }
-    this.#queue.push(reading);
+    this.#queue.push(item);
   }
 
   close(): void {
@@ -136,7 +174,7 @@ class Subscriber implements LiveSubscription {
     }
   }
 
-  [Symbol.asyncIterator](): AsyncIterator<Reading> {
+  [Symbol.asyncIterator](): AsyncIterator<LiveItem> {
     return {
       next: () => {
         const queued = this.#queue.shift();

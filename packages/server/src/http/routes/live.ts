@@ -13,7 +13,7 @@ import type {
 } from '../../domain/tenancy/ports.js';
 import type { Property } from '../../domain/tenancy/property.js';
 import { periodCovers } from '../../domain/tenancy/tenancy.js';
-import type { IngestStore, Reading } from '../../ingest/ingest-store.js';
+import type { AlarmEvent, IngestStore, Reading } from '../../ingest/ingest-store.js';
 import {
   liveEventId,
   type LiveFilter,
@@ -35,6 +35,7 @@ import {
   reachOf,
   unitValuesRefused,
 } from './ingest-access.js';
+import { alarmView } from './alarms.js';
 import { readingView } from './meter-readings.js';
 import { meterScope } from './meters.js';
 import {
@@ -168,7 +169,12 @@ const liveRoutes: FastifyPluginAsyncTypebox<LiveRoutesOptions> = async (app, opt
           'missed from listMeterReadings. "After" is in id order, the time a reading was first ' +
           'heard: a reading heard earlier but delivered late by a gateway’s buffer while the ' +
           'client was away is not replayed, and if the last event was such a late reading, ' +
-          'readings sent before it may come again (their ids are the same).',
+          'readings sent before it may come again (their ids are the same).\n\n' +
+          'Alarms: with `alarms=true` the stream also carries an event `alarm` (no `id`) each ' +
+          'time an alarm of a meter in scope is raised or cleared; its data is the alarm as ' +
+          'listMeterAlarms shows it to the caller, plus `type` (`raised` | `cleared`). Tenants ' +
+          'are told of alarms that began in their tenancy. Alarms are not replayed on resume: ' +
+          'read listMeterAlarms or listOrganisationAlarms after a reconnect.',
         querystring: LiveQuery,
         headers: LiveHeaders,
         response: {
@@ -230,6 +236,7 @@ const liveRoutes: FastifyPluginAsyncTypebox<LiveRoutesOptions> = async (app, opt
         }
       }
 
+      if (query.alarms === true) filter = { ...filter, alarms: true };
       // Subscribed before the store is read: what is stored meanwhile comes live, not lost.
       let subscription: LiveSubscription;
       try {
@@ -298,6 +305,23 @@ const liveRoutes: FastifyPluginAsyncTypebox<LiveRoutesOptions> = async (app, opt
       const readingEvent = (reading: Reading) =>
         `id: ${liveEventId(reading)}\nevent: reading\n` +
         `data: ${JSON.stringify(readingView(reading))}\n\n`;
+      // No id: an alarm is not a place in the readings to resume from, and the client's
+      // Last-Event-ID stays the last reading's.
+      const alarmEvent = (alarm: AlarmEvent) =>
+        `event: alarm\ndata: ${JSON.stringify({
+          type: alarm.type,
+          ...alarmView(
+            {
+              ...alarm,
+              ...(alarm.type === 'cleared' ? { clearedAt: alarm.at } : {}),
+            },
+            filter.notBefore !== undefined
+              ? 'tenant'
+              : filter.unitValues === false
+                ? 'landlord'
+                : 'manager',
+          ),
+        })}\n\n`;
       /** Replayed readings by meter and id: their live copies, if any come, are not sent again. */
       const replayed = new Set<string>();
 
@@ -312,7 +336,12 @@ const liveRoutes: FastifyPluginAsyncTypebox<LiveRoutesOptions> = async (app, opt
               await send(readingEvent(reading));
             }
           }
-          for await (const reading of subscription) {
+          for await (const item of subscription) {
+            if (item.type === 'alarm') {
+              await send(alarmEvent(item.alarm));
+              continue;
+            }
+            const { reading } = item;
             if (replayed.delete(`${reading.meterId}#${liveEventId(reading)}`)) continue;
             await send(readingEvent(reading));
           }

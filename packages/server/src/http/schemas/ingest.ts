@@ -394,6 +394,13 @@ export const LiveQuery = Type.Object({
     }),
   ),
   meterId: Type.Optional(Type.String({ ...Id, description: 'The readings of one meter.' })),
+  alarms: Type.Optional(
+    Type.Boolean({
+      default: false,
+      description:
+        'Also send an event `alarm` when an alarm of a meter in scope is raised or cleared.',
+    }),
+  ),
   lastEventId: Type.Optional(
     Type.String({
       maxLength: 200,
