@@ -2,6 +2,7 @@
 import { ConfigError, parseConfig, SETTINGS } from './config.js';
 import { formatCredentials } from './demo/seed.js';
 import { runGatewayCommand } from './gateway-cli.js';
+import { runIngestWorkerCommand } from './ingest-worker-cli.js';
 import { runIotDeploy } from './iot-deploy.js';
 import { runKeysCommand } from './key-rotation.js';
 import { startPlatform, type Platform } from './main.js';
@@ -16,6 +17,10 @@ Commands:
   gateway    manage gateways through the API as an operator: list, show,
              register from a CSR, rotate, deactivate, activate, revoke
              (zw-server gateway --help)
+  ingest-worker
+             store telegram batches read over an MQTT shared subscription
+             (the ingest rule's republish topics); any number of workers
+             (zw-server ingest-worker --help)
   iot-deploy create or update what AWS IoT Core needs (gateway policy, each
              partner's claim policy and provisioning template, the ingest
              rule); changes nothing that already matches
@@ -139,6 +144,18 @@ async function main(args: string[]): Promise<number> {
         stderr: (text) => process.stderr.write(text),
         env: process.env,
         cwd: process.cwd(),
+      });
+    case 'ingest-worker':
+      return runIngestWorkerCommand(rest, {
+        stdout: (text) => process.stdout.write(text),
+        stderr: (text) => process.stderr.write(text),
+        env: process.env,
+        cwd: process.cwd(),
+        untilStopped: () =>
+          new Promise((resolve) => {
+            process.once('SIGTERM', () => resolve());
+            process.once('SIGINT', () => resolve());
+          }),
       });
     case 'iot-deploy':
       await runIotDeploy(parseConfig(rest, process.env), (text) => process.stdout.write(text));

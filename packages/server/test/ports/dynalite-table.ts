@@ -11,7 +11,8 @@ import { ensureTable } from '../../src/store/table.js';
  * `table()` inside tests or factories, once the hooks have run.
  */
 export function useDynaliteTable(prefix: string): {
-  table(): { doc: DynamoDBDocumentClient; tableName: string };
+  /** `endpoint` is for another process on this machine (a worker the test spawns). */
+  table(): { doc: DynamoDBDocumentClient; tableName: string; endpoint: string };
 } {
   let db: EmbeddedDynamo | undefined;
   let dynamo: DynamoClients | undefined;
@@ -33,8 +34,8 @@ export function useDynaliteTable(prefix: string): {
 
   return {
     table() {
-      if (!dynamo) throw new Error('dynalite did not start');
-      return { doc: dynamo.doc, tableName };
+      if (!dynamo || !db) throw new Error('dynalite did not start');
+      return { doc: dynamo.doc, tableName, endpoint: db.endpoint };
     },
   };
 }

@@ -15,6 +15,7 @@ import type {
   IotCore,
   TelegramBatchDelivery,
 } from '../../domain/ports.js';
+import { ingestRepublishTopic } from '../ingest-republish.js';
 import type { CertificateRecord, IotRegistry, ThingRecord } from '../iot-registry.js';
 import { mapLimited } from '../map-limited.js';
 import { assertRotationAllowed } from '../rotation-rules.js';
@@ -337,11 +338,33 @@ export function fromShadowService(service: ShadowService): LocalShadowService {
   };
 }
 
+/**
+ * What the `zw_ingest` rule does with a gateway's batch. `in-process`: hands
+ * it to `onTelegramBatch`'s handlers in this process. `republish`: publishes
+ * it, payload unchanged, to `zw/v1/ingest/<thing>/telegrams` (QoS 1) for
+ * ingest workers sharing a subscription (src/ingest/mqtt-worker.ts).
+ */
+export type IngestRuleAction = 'in-process' | 'republish';
+
+/**
+ * How long a republished batch may wait for a worker's PUBACK. Below the 90 s
+ * after which a gateway with the contract's 60 s keep-alive is cut off.
+ */
+export const DEFAULT_REPUBLISH_TIMEOUT_MS = 30_000;
+
 export type StartLocalIotCoreOptions = Omit<
   LocalBrokerOptions,
   'onRuleMessage' | 'onServiceMessage'
 > & {
   ca: LocalIotCoreOptions['ca'];
+  /** Default `in-process`. */
+  ruleAction?: IngestRuleAction;
+  /**
+   * `republish` only: how long the gateway's PUBACK waits for an ingest
+   * worker's; after it the gateway's connection is closed without PUBACK and
+   * the gateway sends the batch again. Default DEFAULT_REPUBLISH_TIMEOUT_MS.
+   */
+  republishTimeoutMs?: number;
   /** Builds the Device Shadow service over the broker's publish; no shadows without it. */
   shadows?: (publish: LocalBroker['publish']) => LocalShadowService;
   /** Fleet-provisioning templates by name; every provisioning request is refused without one. */
@@ -358,7 +381,13 @@ export type StartLocalIotCoreOptions = Omit<
 export async function startLocalIotCore(
   options: StartLocalIotCoreOptions,
 ): Promise<{ iot: LocalIotCore; broker: LocalBroker }> {
-  const { shadows: makeShadows, provisioningTemplates, ...brokerOptions } = options;
+  const {
+    shadows: makeShadows,
+    provisioningTemplates,
+    ruleAction = 'in-process',
+    republishTimeoutMs = DEFAULT_REPUBLISH_TIMEOUT_MS,
+    ...brokerOptions
+  } = options;
   let handleRuleMessage: LocalIotCore['handleRuleMessage'] = async () => {
     throw new DomainError('SERVICE_UNAVAILABLE', 'IoT Core is starting');
   };
@@ -388,7 +417,10 @@ export async function startLocalIotCore(
     ...(shadows === undefined ? {} : { shadows }),
     ...(options.now === undefined ? {} : { now: options.now }),
   });
-  handleRuleMessage = iot.handleRuleMessage;
+  handleRuleMessage =
+    ruleAction === 'in-process'
+      ? iot.handleRuleMessage
+      : (message) => republishBatch(broker, message, republishTimeoutMs);
   const routes: ServiceRoute<ServiceMessage>[] = [
     { prefixes: PROVISIONING_TOPIC_PREFIXES, handle: (m) => provisioning.handleMessage(m) },
   ];
@@ -397,6 +429,29 @@ export async function startLocalIotCore(
   }
   handleServiceMessage = routeServiceMessages(routes);
   return { iot, broker };
+}
+
+/**
+ * The rule's republish action as the emulator runs it. AWS acknowledges a
+ * Basic Ingest publish once the rules engine has it and then republishes
+ * durably. The emulator's broker keeps its sessions in memory, so a broker
+ * restart would lose a batch it had acknowledged; instead the gateway's PUBACK
+ * waits until an ingest worker has acknowledged the republished copy (after
+ * storing it), end to end. Whatever goes wrong in between, the gateway still
+ * holds the batch and sends it again.
+ */
+async function republishBatch(
+  broker: LocalBroker,
+  message: RuleMessage,
+  timeoutMs: number,
+): Promise<void> {
+  if (message.rule !== INGEST_RULE) return;
+  // As the rule's FROM clause: only telegram batches; topic(4) is the policy-pinned thing.
+  const source = parseTopic(message.topic);
+  if (source?.kind !== 'telegrams') return;
+  await broker.publish(ingestRepublishTopic(source.thingName), message.payload, {
+    untilAcknowledged: { timeoutMs },
+  });
 }
 
 function shadowUnavailable(): DomainError {

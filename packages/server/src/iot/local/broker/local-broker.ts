@@ -29,6 +29,7 @@ import {
   connectionPolicyVariables,
   createRateLimiter,
   gatewayPolicy,
+  ingestWorkerPolicy,
   IOT_CORE_LIMITS,
   isAllowed,
   monitorPolicy,
@@ -42,6 +43,14 @@ import {
   type RateLimiter,
 } from '../policy/index.js';
 import { parseBasicIngestTopic } from './basic-ingest.js';
+import {
+  createSharedSubscriptions,
+  parseSharedFilter,
+  sharedFilterProblem,
+  type MemberLink,
+  type SharedFilter,
+  type SharedGroup,
+} from './shared-subscriptions.js';
 
 /** A Basic Ingest publish, handed to the rule instead of to subscribers (IOT-CORE.md §1.13). */
 export interface RuleMessage {
@@ -104,7 +113,8 @@ export type BrokerEventCode =
   | 'CERTIFICATE_REVOKED'
   | 'THING_UNKNOWN'
   | 'NOT_AUTHORIZED'
-  | 'SHARED_SUBSCRIPTION_UNSUPPORTED'
+  | 'SHARED_SUBSCRIPTION_INVALID'
+  | 'SHARED_MESSAGE_DROPPED'
   | 'REGISTRY_UNAVAILABLE'
   | 'RULE_NOT_FOUND'
   | 'RULE_HANDLER_FAILED'
@@ -187,6 +197,8 @@ export interface BrokerConnection {
   isClaim: boolean;
   /** The emulator's cloud-side observer (monitor certificate). */
   isMonitor: boolean;
+  /** A cloud-side ingest worker reading the shared subscription (ingest worker certificate). */
+  isIngestWorker: boolean;
   /** The keep-alive the broker enforces after IoT Core's adjustment (§1.3). */
   keepAliveSeconds: number;
   connectedAt: string;
@@ -206,10 +218,20 @@ export interface LocalBroker {
    */
   closeConnection(thingName: string, reason?: DisconnectReason): Promise<boolean>;
   /**
-   * Publishes as IoT Core's own services do (shadow and provisioning responses):
-   * no client policy applies to the sender, each subscriber still needs iot:Receive.
+   * Publishes as IoT Core's own services do (shadow and provisioning responses,
+   * a rule's republish action): no client policy applies to the sender, each
+   * subscriber still needs iot:Receive. With `untilAcknowledged` (QoS 1) it
+   * resolves only once a member of every shared subscription group the topic
+   * matches has acknowledged it, waiting for a group if none matches yet, and
+   * rejects after `timeoutMs`.
    */
-  publish(topic: string, payload: Buffer | string, options?: { qos?: 0 | 1 }): Promise<void>;
+  publish(
+    topic: string,
+    payload: Buffer | string,
+    options?: { qos?: 0 | 1; untilAcknowledged?: { timeoutMs: number } },
+  ): Promise<void>;
+  /** The shared subscription groups (§1.7): members, what they took, what waits. */
+  sharedSubscriptions(): SharedGroup[];
   close(): Promise<void>;
 }
 
@@ -235,6 +257,7 @@ interface Session {
   certificateId: string;
   isClaim: boolean;
   isMonitor: boolean;
+  isIngestWorker: boolean;
   policies: PolicyDocument[];
   variables: PolicyVariables;
   keepAlive: KeepAlive;
@@ -275,6 +298,7 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
     claimPolicy({ ...scope, templateName: options.provisioningTemplateName ?? DEFAULT_TEMPLATE }),
   ];
   const monitorPolicies = [monitorPolicy(scope)];
+  const ingestWorkerPolicies = [ingestWorkerPolicy(scope)];
   const emit = (event: BrokerEvent) => options.onEvent?.(event);
   const recheckMs = options.certificateRecheckMs ?? DEFAULT_CERTIFICATE_RECHECK_MS;
   if (!Number.isFinite(recheckMs) || recheckMs < 0) {
@@ -291,6 +315,19 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
   /** Per client id, as IoT Core's `versionNumber` of lifecycle events. */
   const presenceVersions = new Map<string, number>();
   let monitorsConnected = 0;
+  // §1.7: aedes has no `$share`. It keeps such a subscription as a literal filter that no
+  // topic can match (nobody may publish to `$share/...`, §1.8), which costs nothing and
+  // survives in a persistent session; the delivery is this router's.
+  const shared = createSharedSubscriptions({
+    onEvent: (event) => emit({ outcome: 'dropped', ...event }),
+  });
+  /** Packets the router hands to aedes for one member: already authorised, see forward(). */
+  const sharedDeliveries = new WeakSet<object>();
+  /** Publishes of the broker's own whose shared delivery publish() handles. */
+  const routedAlready = new WeakSet<object>();
+  const memberLinks = new WeakMap<Client, MemberLink>();
+  const restoredMemberships = new WeakMap<Client, { shared: SharedFilter; qos: 0 | 1 }[]>();
+  let sharedCounter = 0;
 
   const allowed = (
     session: Session,
@@ -333,12 +370,17 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
       throw new Refusal('CERTIFICATE_REVOKED', `certificate ${certificateId} is revoked`);
 
     // The certificate's OU and the registry must both say gateway; either saying claim restricts it.
-    // A monitor's OU only counts for a certificate registered as neither claim nor gateway.
+    // A monitor's or ingest worker's OU only counts for a certificate registered as neither
+    // claim nor gateway.
     const isMonitor = verified.value.isMonitor;
-    if (isMonitor && (record.isClaim || record.thingName !== null)) {
-      throw new Refusal('NOT_AUTHORIZED', `monitor certificate ${certificateId} is misregistered`);
+    const isIngestWorker = !isMonitor && verified.value.isIngestWorker;
+    if ((isMonitor || isIngestWorker) && (record.isClaim || record.thingName !== null)) {
+      throw new Refusal(
+        'NOT_AUTHORIZED',
+        `${isMonitor ? 'monitor' : 'ingest worker'} certificate ${certificateId} is misregistered`,
+      );
     }
-    const isClaim = !isMonitor && (record.isClaim || verified.value.isClaim);
+    const isClaim = !isMonitor && !isIngestWorker && (record.isClaim || verified.value.isClaim);
     let attached: string[] = [];
     if (!isClaim && record.thingName !== null) {
       const thingName = record.thingName;
@@ -358,7 +400,14 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
       certificateId,
       isClaim,
       isMonitor,
-      policies: isMonitor ? monitorPolicies : isClaim ? claimPolicies : gatewayPolicies,
+      isIngestWorker,
+      policies: isMonitor
+        ? monitorPolicies
+        : isIngestWorker
+          ? ingestWorkerPolicies
+          : isClaim
+            ? claimPolicies
+            : gatewayPolicies,
       variables,
       keepAlive: connect.keepAlive,
       limiter: createRateLimiter({ perSecond: IOT_CORE_LIMITS.maxPublishesPerSecond }),
@@ -371,8 +420,8 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
     if (!isAllowed(session.policies, { action: 'iot:Connect', resource: connectArn, variables })) {
       throw new Refusal(
         'NOT_AUTHORIZED',
-        isClaim || isMonitor
-          ? `${isClaim ? 'claim' : 'monitor'} certificate may not connect as ${clientId}`
+        isClaim || isMonitor || isIngestWorker
+          ? `${isClaim ? 'claim' : isMonitor ? 'monitor' : 'ingest worker'} certificate may not connect as ${clientId}`
           : `certificate ${certificateId} is attached to ${record.thingName ?? 'no thing'}, not to client id ${clientId}`,
       );
     }
@@ -466,6 +515,17 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
         return callback(null, null); // aedes answers SUBACK 0x80 for this filter
       }
       session.filters.add(subscription.topic);
+      const sharedFilter = parseSharedFilter(subscription.topic);
+      if (sharedFilter !== null) {
+        const membership = { shared: sharedFilter, qos: subscription.qos === 0 ? 0 : 1 } as const;
+        // aedes restores a persistent session's subscriptions before its CONNACK, when nothing
+        // may be sent yet: the membership waits for clientReady.
+        if (client.connected) {
+          shared.subscribe(linkOf(client), membership.shared, membership.qos, !client.clean);
+        } else {
+          restoredMemberships.set(client, [...(restoredMemberships.get(client) ?? []), membership]);
+        }
+      }
       callback(null, subscription);
     },
 
@@ -483,9 +543,14 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
    */
   function watchSubscribePackets(client: Client): void {
     const parser = (client as unknown as { _parser?: EventEmitter })._parser;
-    parser?.prependListener('packet', (packet: { cmd: string; subscriptions?: object[] }) => {
+    type Packet = { cmd: string; subscriptions?: object[]; messageId?: number };
+    parser?.prependListener('packet', (packet: Packet) => {
       // The lifecycle event tells a DISCONNECT packet from a lost connection (§1.4).
       if (packet.cmd === 'disconnect') endings.set(client, 'CLIENT_INITIATED_DISCONNECT');
+      // A shared subscription's copy is the group's until its member acknowledges it (§1.7).
+      if (packet.cmd === 'puback' && packet.messageId !== undefined && memberLinks.has(client)) {
+        shared.acknowledged(linkOf(client), packet.messageId);
+      }
       if (packet.cmd !== 'subscribe' || packet.subscriptions === undefined) return;
       const violation = checkFiltersPerSubscribe(packet.subscriptions.length);
       if (violation === null) return;
@@ -506,7 +571,9 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
    */
   async function observePublish(session: Session, packet: PublishPacket): Promise<void> {
     const watched =
-      !session.isMonitor && (monitorsConnected > 0 || options.onCapture !== undefined);
+      !session.isMonitor &&
+      !session.isIngestWorker &&
+      (monitorsConnected > 0 || options.onCapture !== undefined);
     if (!watched) return authorizePublish(session, packet);
     const original = {
       topic: packet.topic,
@@ -817,13 +884,13 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
       // §1.8: only the families a device may subscribe to; Basic Ingest never.
       checkReservedTopic(filter, 'subscribe');
     if (violation !== null) return violation;
-    if (filter.startsWith('$share/')) {
-      // §1.7 shared subscriptions: aedes 1.x has none, so refusing beats a plain subscription.
-      return {
-        code: 'SHARED_SUBSCRIPTION_UNSUPPORTED',
-        message: 'shared subscriptions are not emulated',
-      };
-    }
+    const sharedFilter = parseSharedFilter(filter);
+    const sharedProblem = sharedFilter === null ? null : sharedFilterProblem(sharedFilter);
+    if (sharedProblem !== null)
+      return { code: 'SHARED_SUBSCRIPTION_INVALID', message: sharedProblem };
+    // A shared subscription is authorised as the whole `$share/<name>/<filter>`, as AWS's
+    // policy examples name it (`topicfilter/$share/<name>/<filter>`); Receive is checked on
+    // the real topic of each message.
     if (!allowed(session, 'iot:Subscribe', 'topicfilter', filter)) {
       return { code: 'NOT_AUTHORIZED', message: `not authorized to subscribe to ${filter}` };
     }
@@ -836,6 +903,8 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
   }
 
   function forward(client: Client, packet: AedesPublishPacket): AedesPublishPacket | null {
+    // The router checked Receive and took the quota when it chose this member.
+    if (sharedDeliveries.has(packet)) return packet;
     if (packet.topic === SINK_TOPIC || packet.topic.startsWith('$aws/rules/')) return null;
     const session = sessions.get(client);
     if (session === undefined) return null;
@@ -863,6 +932,73 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
     return packet;
   }
 
+  /** Marks the router's deliveries, as aedes' `brokerId` marks its own. */
+  const sharedBrokerId = `${broker.id}:shared`;
+  // aedes insists that a persistent session's QoS 1 delivery is in the session's outgoing queue,
+  // to send it again at the session's next connection. The router's copies are the router's to
+  // send again, to whichever member it picks, so they never go into that queue; the lookup that
+  // expects them there answers without it. (aedes-persistence's documented interface; the
+  // shared subscription tests catch a change.)
+  const persistence = (broker as unknown as { persistence: AedesOutgoingUpdate }).persistence;
+  const outgoingUpdate = persistence.outgoingUpdate.bind(persistence);
+  persistence.outgoingUpdate = (client, packet, done) => {
+    if (packet.brokerId !== sharedBrokerId) return outgoingUpdate(client, packet, done);
+    if (done === undefined) return Promise.resolve();
+    done(null, client, packet);
+  };
+
+  /**
+   * A member's connection as the shared subscription router sees it. aedes
+   * offers no public way to write one PUBLISH to one client and hear of its
+   * PUBACK, so this uses what aedes 1.x itself delivers with: `deliverQoS` and
+   * `deliver0` (both ask authorizeForward, see forward()) and the client's
+   * packet id counter `_nextId`, so that an id never collides with one of
+   * aedes' own deliveries. The PUBACK is seen in watchSubscribePackets.
+   * Internal to aedes 1.x; the shared subscription tests catch a change.
+   */
+  function linkOf(client: Client): MemberLink {
+    const known = memberLinks.get(client);
+    if (known !== undefined) return known;
+    const internals = client as unknown as AedesClientInternals;
+    const link: MemberLink = {
+      clientId: client.id,
+      admit(topic) {
+        const session = sessions.get(client);
+        if (session === undefined || !allowed(session, 'iot:Receive', 'topic', topic)) {
+          return 'not-authorized';
+        }
+        // §1.3: outbound publishes count against the connection's 100/s too.
+        return session.limiter.take() === null ? 'ok' : 'rate-exceeded';
+      },
+      nextMessageId() {
+        const id = internals._nextId;
+        internals._nextId = id >= 65535 ? 1 : id + 1;
+        return id;
+      },
+      send({ topic, payload, qos, messageId }) {
+        const packet = {
+          cmd: 'publish' as const,
+          topic,
+          payload,
+          qos,
+          retain: false,
+          dup: false,
+          // aedes drops a delivery whose counter is below one it sent the client before; the
+          // calls here come in counter order.
+          brokerId: sharedBrokerId,
+          brokerCounter: ++sharedCounter,
+          ...(messageId === undefined ? {} : { messageId }),
+        };
+        sharedDeliveries.add(packet);
+        // A write that fails ends the connection; the router then gives the copy to another member.
+        if (qos === 0) internals.deliver0(packet, () => undefined);
+        else internals.deliverQoS(packet, () => undefined);
+      },
+    };
+    memberLinks.set(client, link);
+    return link;
+  }
+
   const sessionIds = new WeakMap<Session, string>();
   broker.on('client', (client) => {
     open.set(client.id, client);
@@ -880,12 +1016,40 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
     if (session.isMonitor) monitorsConnected -= 1;
     publishPresence(client, session, false);
   });
+  // After the CONNACK: a resumed persistent session's shared memberships are served again.
+  broker.on('clientReady', (client) => {
+    if (!sessions.has(client)) return;
+    const link = linkOf(client);
+    shared.online(link, !client.clean);
+    for (const { shared: filter, qos } of restoredMemberships.get(client) ?? []) {
+      shared.subscribe(link, filter, qos, !client.clean);
+    }
+    restoredMemberships.delete(client);
+  });
+  broker.on('clientDisconnect', (client) => {
+    const link = memberLinks.get(client);
+    if (link !== undefined) shared.offline(link);
+  });
   broker.on('keepaliveTimeout', (client) => {
     endings.set(client, 'MQTT_KEEP_ALIVE_TIMEOUT');
   });
+  // Also the end of a clean session, whose subscriptions end with its connection.
   broker.on('unsubscribe', (filters, client) => {
     const session = sessions.get(client);
-    for (const filter of filters) session?.filters.delete(filter);
+    for (const filter of filters) {
+      session?.filters.delete(filter);
+      const sharedFilter = parseSharedFilter(filter);
+      if (sharedFilter !== null) shared.unsubscribe(client.id, sharedFilter);
+    }
+  });
+  broker.on('publish', (packet) => {
+    if (routedAlready.has(packet)) return;
+    if (packet.topic === SINK_TOPIC || packet.topic.startsWith('$SYS/')) return;
+    shared.publish({
+      topic: packet.topic,
+      payload: typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload,
+      qos: packet.qos === 0 ? 0 : 1,
+    });
   });
 
   const sockets = new Set<Socket>();
@@ -971,6 +1135,7 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
             certificateId: session.certificateId,
             isClaim: session.isClaim,
             isMonitor: session.isMonitor,
+            isIngestWorker: session.isIngestWorker,
             keepAliveSeconds: session.keepAlive.seconds,
             connectedAt: session.connectedAt,
           },
@@ -981,25 +1146,35 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
       return closeThing(thingName, reason);
     },
 
-    publish(topic, payload, publishOptions = {}) {
-      return new Promise<void>((resolve, reject) => {
-        broker.publish(
-          {
-            cmd: 'publish',
-            topic,
-            payload: typeof payload === 'string' ? Buffer.from(payload) : payload,
-            qos: publishOptions.qos ?? 1,
-            retain: false,
-            dup: false,
-          },
-          (error) => (error ? reject(error) : resolve()),
-        );
+    async publish(topic, payload, publishOptions = {}) {
+      const { untilAcknowledged } = publishOptions;
+      const packet = {
+        cmd: 'publish' as const,
+        topic,
+        payload: typeof payload === 'string' ? Buffer.from(payload) : payload,
+        qos: untilAcknowledged === undefined ? (publishOptions.qos ?? 1) : 1,
+        retain: false,
+        dup: false,
+      };
+      // Ordinary subscribers get it from aedes; the shared groups from the router, below.
+      if (untilAcknowledged !== undefined) routedAlready.add(packet);
+      await new Promise<void>((resolve, reject) => {
+        broker.publish(packet, (error) => (error ? reject(error) : resolve()));
       });
+      if (untilAcknowledged === undefined) return;
+      await shared.publishAcknowledged(
+        { topic, payload: packet.payload, qos: 1 },
+        untilAcknowledged.timeoutMs,
+      );
     },
+
+    sharedSubscriptions: () => shared.groups(),
 
     close() {
       closing ??= (async () => {
         if (recheckTimer !== null) clearInterval(recheckTimer);
+        // Held publishes fail now, so hooks waiting on them let aedes close.
+        shared.close();
         const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
         await new Promise<void>((resolve) => broker.close(() => resolve()));
         // Sockets still in the handshake or before CONNECT are not aedes clients yet.
@@ -1009,6 +1184,22 @@ export async function startLocalBroker(options: LocalBrokerOptions): Promise<Loc
       return closing;
     },
   };
+}
+
+/** What linkOf uses of an aedes 1.x client beyond its typings (lib/client.js). */
+interface AedesClientInternals {
+  _nextId: number;
+  deliverQoS(packet: object, done: () => void): void;
+  deliver0(packet: object, done: () => void): void;
+}
+
+/** The lookup of aedes' persistence (aedes-persistence) that linkOf answers for its own copies. */
+interface AedesOutgoingUpdate {
+  outgoingUpdate(
+    client: { id: string },
+    packet: { brokerId?: string },
+    done?: (error: Error | null, client: unknown, packet: unknown) => void,
+  ): Promise<void> | void;
 }
 
 async function lookup<T>(read: () => Promise<T>): Promise<T> {

@@ -5,6 +5,8 @@ import {
   CA_COMMON_NAME,
   claimCommonName,
   CLAIM_ORGANIZATIONAL_UNIT,
+  ingestWorkerCommonName,
+  INGEST_WORKER_ORGANIZATIONAL_UNIT,
   monitorCommonName,
   MONITOR_ORGANIZATIONAL_UNIT,
   subjectAltNames,
@@ -27,6 +29,7 @@ const CA_VALIDITY_YEARS = 10;
 const DEFAULT_GATEWAY_VALIDITY_DAYS = 365;
 const DEFAULT_CLAIM_VALIDITY_DAYS = 365;
 const DEFAULT_MONITOR_VALIDITY_DAYS = 90;
+const DEFAULT_INGEST_WORKER_VALIDITY_DAYS = 365;
 /** 397 days: the longest lifetime some TLS clients accept for a server certificate. */
 const DEFAULT_SERVER_VALIDITY_DAYS = 397;
 export const DEFAULT_SERVER_HOSTNAMES: readonly string[] = Object.freeze([
@@ -72,6 +75,11 @@ export interface CertificateAuthority {
   ): Promise<IssuedCertificateWithKey>;
   /** A monitor certificate (the live checker's), `CN=zw-monitor-<name>`, marked by its OU. */
   issueMonitorCertificate(
+    name: string,
+    options?: { validityDays?: number },
+  ): Promise<IssuedCertificateWithKey>;
+  /** An ingest worker certificate, `CN=zw-ingest-<name>`, marked by its OU. */
+  issueIngestWorkerCertificate(
     name: string,
     options?: { validityDays?: number },
   ): Promise<IssuedCertificateWithKey>;
@@ -172,6 +180,17 @@ async function openCertificateAuthority(
       return issueWithNewKey(issuer, {
         subject: [{ OU: [MONITOR_ORGANIZATIONAL_UNIT] }, { CN: [monitorCommonName(name)] }],
         validityDays: options.validityDays ?? DEFAULT_MONITOR_VALIDITY_DAYS,
+        extensions: endEntityExtensions(clientAuth),
+      });
+    },
+
+    async issueIngestWorkerCertificate(name, options = {}) {
+      return issueWithNewKey(issuer, {
+        subject: [
+          { OU: [INGEST_WORKER_ORGANIZATIONAL_UNIT] },
+          { CN: [ingestWorkerCommonName(name)] },
+        ],
+        validityDays: options.validityDays ?? DEFAULT_INGEST_WORKER_VALIDITY_DAYS,
         extensions: endEntityExtensions(clientAuth),
       });
     },

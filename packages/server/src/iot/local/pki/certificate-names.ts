@@ -25,6 +25,16 @@ export const MONITOR_ORGANIZATIONAL_UNIT = 'zw-emulator-monitor';
 export const MONITOR_CLIENT_ID_PREFIX = 'zw-monitor-';
 
 /**
+ * OU that marks an ingest worker certificate: the cloud side reading the
+ * gateways' batches from the ingest rule's republish topics over a shared
+ * subscription. Like the monitor OU, only the CA writes it.
+ */
+export const INGEST_WORKER_ORGANIZATIONAL_UNIT = 'zw-emulator-ingest-worker';
+
+/** Every ingest worker's CN starts so; its client ids are the CN or `<CN>-<n>`. */
+export const INGEST_WORKER_CLIENT_ID_PREFIX = 'zw-ingest-';
+
+/**
  * IoT Core's thing-name charset, capped at 64 characters: the thing name is
  * the certificate's CN, and X.520 bounds a CN at 64 (ub-common-name), which
  * openssl enforces when it builds names. Contract clause C1 asks for ≤ 64 too.
@@ -65,6 +75,17 @@ export function monitorCommonName(name: string): string {
     );
   }
   return `${MONITOR_CLIENT_ID_PREFIX}${name}`;
+}
+
+/** Leaves room within the 64-character CN for the prefix, and in client ids for `-<n>`. */
+export function ingestWorkerCommonName(name: string): string {
+  if (!/^[A-Za-z0-9_-]{1,48}$/.test(name)) {
+    throw new PkiError(
+      'INGEST_WORKER_NAME_INVALID',
+      `Ingest worker name "${name}" must be 1 to 48 characters of A-Z a-z 0-9 _ -.`,
+    );
+  }
+  return `${INGEST_WORKER_CLIENT_ID_PREFIX}${name}`;
 }
 
 /** Sorts host names into the SAN entry types TLS clients compare them against. */

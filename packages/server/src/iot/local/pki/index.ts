@@ -9,6 +9,8 @@ export {
 export { certificateIdOf } from './certificate-id.js';
 export {
   CLAIM_ORGANIZATIONAL_UNIT,
+  INGEST_WORKER_CLIENT_ID_PREFIX,
+  INGEST_WORKER_ORGANIZATIONAL_UNIT,
   MONITOR_CLIENT_ID_PREFIX,
   MONITOR_ORGANIZATIONAL_UNIT,
 } from './certificate-names.js';

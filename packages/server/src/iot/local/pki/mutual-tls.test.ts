@@ -34,6 +34,7 @@ describe('mutual TLS between the broker endpoint and a gateway', async () => {
         commonName: 'gw-2000',
         isClaim: false,
         isMonitor: false,
+        isIngestWorker: false,
         notAfter: signed.notAfter,
       },
     });

@@ -17,6 +17,7 @@ export const PKI_ERROR_CODES = [
   'THING_NAME_INVALID',
   'PARTNER_ID_INVALID',
   'MONITOR_NAME_INVALID',
+  'INGEST_WORKER_NAME_INVALID',
   'VALIDITY_INVALID',
   'HOSTNAME_INVALID',
   /** Only one of the CA's two files exists; regenerating would orphan every issued certificate. */

@@ -27,6 +27,7 @@ describe('verifyClientCertificate', () => {
         commonName: 'gw-1000',
         isClaim: false,
         isMonitor: false,
+        isIngestWorker: false,
         notAfter: signed.notAfter,
       },
     };
@@ -57,6 +58,22 @@ describe('verifyClientCertificate', () => {
     });
     await expect(ca.issueMonitorCertificate('no/slash')).rejects.toMatchObject({
       code: 'MONITOR_NAME_INVALID',
+    });
+  });
+
+  it('tells an ingest worker certificate apart by its OU, not by a worker-like thing name', async () => {
+    const worker = await ca.issueIngestWorkerCertificate('w1');
+    expect(await verifyClientCertificate(worker.certificatePem, trust)).toMatchObject({
+      ok: true,
+      value: { commonName: 'zw-ingest-w1', isIngestWorker: true, isMonitor: false, isClaim: false },
+    });
+    const lookalike = await gatewayCertificate('zw-ingest-w1');
+    expect(await verifyClientCertificate(lookalike.certificatePem, trust)).toMatchObject({
+      ok: true,
+      value: { commonName: 'zw-ingest-w1', isIngestWorker: false },
+    });
+    await expect(ca.issueIngestWorkerCertificate('x'.repeat(49))).rejects.toMatchObject({
+      code: 'INGEST_WORKER_NAME_INVALID',
     });
   });
 

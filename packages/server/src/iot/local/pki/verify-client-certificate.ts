@@ -1,5 +1,9 @@
 import { certificateIdOf } from './certificate-id.js';
-import { CLAIM_ORGANIZATIONAL_UNIT, MONITOR_ORGANIZATIONAL_UNIT } from './certificate-names.js';
+import {
+  CLAIM_ORGANIZATIONAL_UNIT,
+  INGEST_WORKER_ORGANIZATIONAL_UNIT,
+  MONITOR_ORGANIZATIONAL_UNIT,
+} from './certificate-names.js';
 import { x509 } from './x509.js';
 
 /**
@@ -16,6 +20,8 @@ export interface VerifiedClientCertificate {
   isClaim: boolean;
   /** The emulator's cloud-side observer (live conformance checker). */
   isMonitor: boolean;
+  /** A cloud-side ingest worker (shared subscription to the republished batches). */
+  isIngestWorker: boolean;
   /** ISO-8601 UTC. */
   notAfter: string;
 }
@@ -77,6 +83,9 @@ export async function verifyClientCertificate(
       commonName: certificate.subjectName.getField('CN')[0] ?? '',
       isClaim: certificate.subjectName.getField('OU').includes(CLAIM_ORGANIZATIONAL_UNIT),
       isMonitor: certificate.subjectName.getField('OU').includes(MONITOR_ORGANIZATIONAL_UNIT),
+      isIngestWorker: certificate.subjectName
+        .getField('OU')
+        .includes(INGEST_WORKER_ORGANIZATIONAL_UNIT),
       notAfter: certificate.notAfter.toISOString(),
     },
   };

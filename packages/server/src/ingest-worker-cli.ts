@@ -1,0 +1,309 @@
+import { X509Certificate } from 'node:crypto';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { ConfigError, parseConfig, type Config } from './config.js';
+import { createContractGate } from './ingest/contract-gate.js';
+import { createMqttIngestWorker } from './ingest/mqtt-worker.js';
+import { createPlatformIngest, registryGatewayOwner } from './ingest/platform-ingest.js';
+import { AwsIotCore, createAwsIotClients } from './iot/aws/index.js';
+import { registerIngestWorker } from './iot/local/ingest-worker-credentials.js';
+import { readCaFiles } from './iot/local/pki/ca-store.js';
+import { loadOrCreateCertificateAuthority } from './iot/local/pki/index.js';
+import { createPlatformServices } from './platform-services.js';
+import { createDynamoClients } from './store/dynamodb-client.js';
+import { createDynamoIotRegistry } from './store/dynamodb-iot-registry.js';
+
+/** What the command needs from its process; tests pass their own. */
+export interface IngestWorkerCommandIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  env: Record<string, string | undefined>;
+  cwd: string;
+  /** Resolves when the worker should stop (SIGTERM or SIGINT in the CLI). */
+  untilStopped(): Promise<void>;
+}
+
+export const INGEST_WORKER_USAGE = `Usage: zw-server ingest-worker [options]
+       zw-server ingest-worker credentials --name NAME --out DIR [options]
+
+Reads telegram batches from the ingest rule's republish topics over an MQTT
+shared subscription ($share/zw-ingest/zw/v1/ingest/+/telegrams, QoS 1,
+persistent session) and stores them in the platform's table. Any number of
+workers may run; each batch goes to one of them, and is acknowledged only
+once it is stored. SIGTERM stops it cleanly: nothing new is taken, the batch
+in hand is finished, then it disconnects.
+
+Worker options:
+  --mqtt-url URL        mqtts://host:port of the broker (the emulator's, or AWS IoT Core's)
+  --servername NAME     TLS server name (SNI) when it is not the URL's host, e.g. localhost
+  --cert FILE           the worker's client certificate (PEM)
+  --key FILE            its private key (PEM)
+  --ca FILE             the CA the broker's certificate chains to (PEM)
+  --client-id ID        default: the certificate's CN (the emulator insists on it)
+  --sessions N          batches worked on at once, one MQTT session each (default 1)
+
+credentials (local emulator): issues an ingest worker certificate from the
+platform's CA (under --data-dir/pki), registers it in the table's registry
+and writes it to DIR:
+  --name NAME           1-48 of A-Z a-z 0-9 _ -; the client id is zw-ingest-NAME
+  --out DIR             where the certificate, key and CA are written
+
+The table and the meter key master key are the platform's: pass the same
+--dynamodb-endpoint, --table, --region, and --data-dir or --kms-key-id as
+'zw-server start' has (see 'zw-server help').
+`;
+
+const WORKER_FLAGS = [
+  'mqtt-url',
+  'servername',
+  'cert',
+  'key',
+  'ca',
+  'client-id',
+  'sessions',
+  'name',
+  'out',
+] as const;
+type WorkerFlag = (typeof WORKER_FLAGS)[number];
+
+/** The worker's own flags out of argv; the rest is the platform's configuration. */
+function splitArgs(argv: readonly string[]): {
+  own: Partial<Record<WorkerFlag, string>>;
+  rest: string[];
+  positionals: string[];
+  help: boolean;
+} {
+  const own: Partial<Record<WorkerFlag, string>> = {};
+  const rest: string[] = [];
+  const positionals: string[] = [];
+  let help = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--help' || arg === '-h') {
+      help = true;
+      continue;
+    }
+    if (!arg.startsWith('--')) {
+      positionals.push(arg);
+      continue;
+    }
+    const [name, inline] = arg.slice(2).split(/=(.*)/s, 2) as [string, string | undefined];
+    if (!(WORKER_FLAGS as readonly string[]).includes(name)) {
+      rest.push(arg);
+      if (inline === undefined && i + 1 < argv.length) rest.push(argv[++i]!);
+      continue;
+    }
+    const value = inline ?? argv[++i];
+    if (value === undefined) throw new ConfigError([`--${name} needs a value`]);
+    own[name as WorkerFlag] = value;
+  }
+  return { own, rest, positionals, help };
+}
+
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
+
+/** One JSON line per entry at or above the configured level. */
+function lineLogger(level: Config['logLevel'], write: (text: string) => void) {
+  const threshold = level === 'silent' ? Infinity : LEVELS.indexOf(level);
+  const at =
+    (name: (typeof LEVELS)[number]) =>
+    (fields: object, message: string): void => {
+      if (LEVELS.indexOf(name) < threshold) return;
+      write(
+        `${JSON.stringify({ level: name, time: new Date().toISOString(), msg: message, ...fields })}\n`,
+      );
+    };
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+}
+
+/**
+ * A DynamoDB on this machine (the platform's embedded one) takes any
+ * credentials; the SDK still wants some, and an operator's machine may have
+ * none configured.
+ */
+function isLoopback(endpoint: string | undefined): boolean {
+  if (endpoint === undefined) return false;
+  const host = new URL(endpoint).hostname;
+  return host === 'localhost' || host === '[::1]' || host.startsWith('127.');
+}
+
+function required(own: Partial<Record<WorkerFlag, string>>, ...flags: WorkerFlag[]): void {
+  const missing = flags.filter((flag) => own[flag] === undefined).map((f) => `--${f} is required`);
+  if (missing.length > 0) throw new ConfigError(missing);
+}
+
+/** `zw-server ingest-worker`: see INGEST_WORKER_USAGE. */
+export async function runIngestWorkerCommand(
+  argv: string[],
+  io: IngestWorkerCommandIo,
+): Promise<number> {
+  const { own, rest, positionals, help } = splitArgs(argv);
+  if (help) {
+    io.stdout(INGEST_WORKER_USAGE);
+    return 0;
+  }
+  const [subcommand] = positionals;
+  if (positionals.length > 1 || (subcommand !== undefined && subcommand !== 'credentials')) {
+    io.stderr(
+      `zw-server ingest-worker: unexpected '${positionals.join(' ')}'\n\n${INGEST_WORKER_USAGE}`,
+    );
+    return 2;
+  }
+  const config = parseConfig(rest, io.env);
+  return subcommand === 'credentials' ? credentials(own, config, io) : run(own, config, io);
+}
+
+async function credentials(
+  own: Partial<Record<WorkerFlag, string>>,
+  config: Config,
+  io: IngestWorkerCommandIo,
+): Promise<number> {
+  required(own, 'name', 'out');
+  if (config.dataDir === undefined) {
+    throw new ConfigError(['--data-dir (ZW_DATA_DIR) is required: the CA lives under it']);
+  }
+  const caDir = join(config.dataDir, 'pki');
+  // Never a new CA: the broker would refuse what it signed.
+  if ((await readCaFiles(caDir)) === null) {
+    io.stderr(
+      `zw-server ingest-worker: no CA under ${caDir}; start the platform with --data-dir first\n`,
+    );
+    return 1;
+  }
+  const ca = await loadOrCreateCertificateAuthority({ dir: caDir });
+  const dynamo = createDynamoClients({
+    region: config.region,
+    endpoint: config.dynamodbEndpoint,
+    localCredentials: isLoopback(config.dynamodbEndpoint),
+  });
+  try {
+    const registry = createDynamoIotRegistry({ doc: dynamo.doc, tableName: config.table });
+    const issued = await registerIngestWorker(ca, registry, { name: own.name! });
+    const out = resolve(io.cwd, own.out!);
+    await mkdir(out, { recursive: true, mode: 0o700 });
+    const certPath = join(out, `${issued.clientId}.cert.pem`);
+    const keyPath = join(out, `${issued.clientId}.key.pem`);
+    const caPath = join(out, 'ca.pem');
+    await writeFile(certPath, issued.certificatePem);
+    await writeFile(keyPath, issued.privateKeyPem, { mode: 0o600 });
+    await chmod(keyPath, 0o600);
+    await writeFile(caPath, ca.caCertificatePem);
+    io.stdout(
+      [
+        `ingest worker ${issued.clientId} registered (certificate ${issued.certificateId})`,
+        `  certificate ${certPath}`,
+        `  key         ${keyPath}`,
+        `  CA          ${caPath}`,
+        `Run it with: zw-server ingest-worker --mqtt-url mqtts://127.0.0.1:8883 --servername localhost ` +
+          `--cert ${certPath} --key ${keyPath} --ca ${caPath} --data-dir ${config.dataDir} ` +
+          `--dynamodb-endpoint ${config.dynamodbEndpoint ?? '<the platform table endpoint>'} --table ${config.table}`,
+        '',
+      ].join('\n'),
+    );
+    return 0;
+  } finally {
+    dynamo.client.destroy();
+  }
+}
+
+async function run(
+  own: Partial<Record<WorkerFlag, string>>,
+  config: Config,
+  io: IngestWorkerCommandIo,
+): Promise<number> {
+  required(own, 'mqtt-url', 'cert', 'key', 'ca');
+  const sessions = own.sessions === undefined ? 1 : Number(own.sessions);
+  if (!Number.isInteger(sessions) || sessions < 1 || sessions > 64) {
+    throw new ConfigError([`--sessions must be a whole number 1-64, got '${own.sessions}'`]);
+  }
+  const read = (flag: 'cert' | 'key' | 'ca') => readFile(resolve(io.cwd, own[flag]!), 'utf8');
+  const [certPem, keyPem, caPem] = await Promise.all([read('cert'), read('key'), read('ca')]);
+  const clientId = own['client-id'] ?? commonNameOf(certPem);
+  const log = lineLogger(config.logLevel, io.stdout);
+
+  const dynamo = createDynamoClients({
+    region: config.region,
+    endpoint: config.dynamodbEndpoint,
+    localCredentials: isLoopback(config.dynamodbEndpoint),
+  });
+  const aws =
+    config.iot === 'aws'
+      ? await createAwsIotClients({
+          region: config.region,
+          ...(config.awsIotEndpoint === undefined ? {} : { endpoint: config.awsIotEndpoint }),
+          // The ingest reads thing owners from the control plane only.
+          dataEndpoint: config.awsIotDataEndpoint ?? 'https://unused.invalid',
+        })
+      : null;
+  try {
+    const services = await createPlatformServices({
+      doc: dynamo.doc,
+      tableName: config.table,
+      issuer: config.publicUrl ?? `urn:zaehlwerk:${config.table}`,
+      region: config.region,
+      ...(config.dataDir === undefined ? {} : { dataDir: config.dataDir }),
+      ...(config.kmsKeyId === undefined ? {} : { kmsKeyId: config.kmsKeyId }),
+      ...(config.kmsPreviousKeyIds === undefined
+        ? {}
+        : { kmsPreviousKeyIds: config.kmsPreviousKeyIds.split(',') }),
+    });
+    const awsIot = aws === null ? null : new AwsIotCore(aws);
+    const { pipeline } = createPlatformIngest({
+      doc: dynamo.doc,
+      tableName: config.table,
+      stores: services.stores,
+      meterKeys: services.meterKeys,
+      vault: services.vault,
+      gatewayOwner:
+        awsIot === null
+          ? registryGatewayOwner(
+              createDynamoIotRegistry({ doc: dynamo.doc, tableName: config.table }),
+            )
+          : (thingName) => awsIot.gatewayOwner(thingName),
+      log,
+    });
+    const worker = createMqttIngestWorker({
+      url: own['mqtt-url']!,
+      ...(own.servername === undefined ? {} : { servername: own.servername }),
+      caPem,
+      certPem,
+      keyPem,
+      clientId,
+      sessions,
+      handle: (delivery) => gate.handle(delivery),
+      log,
+    });
+    // A batch that breaks the contract is answered on the gateway's errors topic, as in-process.
+    const gate = createContractGate({
+      publish: (topic, payload) => worker.publish(topic, payload),
+      onBatch: async (batch, delivery) => {
+        await pipeline.handle(batch, delivery);
+      },
+      log,
+    });
+    await worker.start();
+    io.stdout(
+      `ingest worker ${clientId} ready (${sessions} session${sessions === 1 ? '' : 's'})\n`,
+    );
+    await io.untilStopped();
+    io.stdout('stopping: finishing the batch in hand…\n');
+    await worker.stop();
+    const stats = worker.stats();
+    io.stdout(
+      `ingest worker stopped: ${stats.acknowledged} batches stored, ${stats.failed} failed\n`,
+    );
+    return 0;
+  } finally {
+    dynamo.client.destroy();
+    aws?.iot.destroy();
+    aws?.data.destroy();
+  }
+}
+
+/** The emulator admits a worker as its certificate's CN (or `<CN>-<n>`). */
+function commonNameOf(certificatePem: string): string {
+  const subject = new X509Certificate(certificatePem).subject;
+  const cn = /^CN=(.+)$/m.exec(subject)?.[1];
+  if (cn === undefined) throw new ConfigError(['the certificate has no CN; give --client-id']);
+  return cn;
+}
