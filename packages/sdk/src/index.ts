@@ -22,6 +22,7 @@ export type {
   Health,
   Meter,
   MeterKeyImportReport,
+  MonthlyInformation,
   Property,
   PropertyConsumption,
   Alarm,
@@ -33,3 +34,12 @@ export type {
 } from './models.js';
 export type { ItemOf, ListPath } from './pagination.js';
 export type { RetryPolicy } from './retry.js';
+export type { CreatedWebhook, Webhook, WebhookDelivery } from './models.js';
+export {
+  DEFAULT_WEBHOOK_TOLERANCE_SECONDS,
+  verifyWebhook,
+  WEBHOOK_SIGNATURE_HEADER,
+  type VerifyWebhookOptions,
+  type WebhookEvent,
+  type WebhookVerification,
+} from './webhooks.js';

@@ -14,5 +14,10 @@ export type Unit = Schemas['Unit'];
 export type Property = Schemas['Property'];
 export type UnitConsumption = Schemas['UnitConsumption'];
 export type PropertyConsumption = Schemas['PropertyConsumption'];
+/** A unit's monthly consumption information (HeizkostenV §6a). */
+export type MonthlyInformation = Schemas['MonthlyInformation'];
 export type MeterKeyImportReport = Schemas['MeterKeyImportReport'];
 export type Alarm = Schemas['Alarm'];
+export type Webhook = Schemas['Webhook'];
+export type CreatedWebhook = Schemas['CreatedWebhook'];
+export type WebhookDelivery = Schemas['WebhookDelivery'];

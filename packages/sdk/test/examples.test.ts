@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { main as importMeters } from '../../../examples/import-meters.js';
 import { main as liveReadings } from '../../../examples/live-readings.js';
+import { main as registerWebhook } from '../../../examples/register-webhook.js';
+import { main as monthlyInformation } from '../../../examples/monthly-information.js';
 import { main as unitConsumption } from '../../../examples/unit-consumption.js';
 import { demo } from './demo-context.js';
 
@@ -97,6 +99,38 @@ describe('examples/ against the demo platform', { timeout: 90_000 }, () => {
     },
   );
 
+  it('monthly-information: prints the last ended month of a unit, and refuses the current one', async () => {
+    const out = output();
+    const connection = { baseUrl: demo().url, apiKey: demo().apiKey };
+    const unitId = demo().unitIds[0]!;
+    const result = await monthlyInformation({ connection, unitId, log: out.log });
+    const { information } = result;
+    // The demo's property is in Europe/Berlin: its last ended month, a day either side of UTC's.
+    const berlinMonth = new Intl.DateTimeFormat('en-CA', {
+      timeZone: 'Europe/Berlin',
+      year: 'numeric',
+      month: '2-digit',
+    })
+      .format(new Date())
+      .slice(0, 7);
+    const [year, month] = berlinMonth.split('-').map(Number) as [number, number];
+    const lastEnded =
+      month === 1 ? `${year - 1}-12` : `${year}-${String(month - 1).padStart(2, '0')}`;
+    expect(information).toMatchObject({ unitId, month: lastEnded, timeZone: 'Europe/Berlin' });
+    expect(information.heating.benchmark.source).toBe('building-average');
+    expect(out.lines[0]).toBe(
+      `Consumption information ${lastEnded}, unit ${unitId} (Europe/Berlin)`,
+    );
+    expect(out.lines).toContainEqual(expect.stringMatching(/^Heating: /));
+    expect(out.lines).toContainEqual(expect.stringMatching(/^Hot water: /));
+    // The demo's meters report from its start on: no complete month before, so no kWh.
+    expect(information.heating.current.kwh).toBeNull();
+
+    await expect(
+      monthlyInformation({ connection, unitId, month: berlinMonth, log: () => undefined }),
+    ).rejects.toMatchObject({ name: 'ZaehlwerkError', code: 'MONTH_NOT_ENDED', status: 400 });
+  });
+
   it('live-readings: follows a property for N readings', async () => {
     const out = output();
     const readings = await liveReadings({
@@ -110,6 +144,44 @@ describe('examples/ against the demo platform', { timeout: 90_000 }, () => {
     expect(out.lines[0]).toBe(`following property ${demo().propertyId} for 2 readings or 45 s`);
     expect(out.lines.at(-1)).toBe('2 readings');
     expect(out.lines.filter((l) => l.includes(' meter '))).toHaveLength(2);
+  });
+
+  it('register-webhook: shows the secret once, pings, and verifies signed readings', async () => {
+    const out = output();
+    const result = await registerWebhook({
+      connection: { baseUrl: demo().url, apiKey: demo().apiKey },
+      seconds: 45,
+      log: out.log,
+    });
+    expect(result.secret).toMatch(/^whsec_/);
+    expect(result.webhook).toMatchObject({ organisationId: demo().organisationId, enabled: true });
+    expect(result.ping).toMatchObject({ ok: true, eventType: 'ping', statusCode: 204 });
+    // Every delivery verified with the SDK's verifyWebhook; none refused.
+    expect(result.refused).toBe(0);
+    expect(result.received[0]).toMatchObject({
+      type: 'ping',
+      data: { webhookId: result.webhook.id },
+    });
+    const batch = result.received.find((e) => e.type === 'reading.stored');
+    expect(batch).toBeDefined();
+    if (batch?.type === 'reading.stored') {
+      expect(batch.organisationId).toBe(demo().organisationId);
+      for (const reading of batch.data.readings) expect(demo().meterIds).toContain(reading.meterId);
+    }
+    expect(result.deliveries.map((d) => d.eventType)).toContain('ping');
+    // The secret is printed once, and nowhere else in the output.
+    expect(out.lines.filter((l) => l.includes(result.secret))).toHaveLength(1);
+    expect(out.lines.at(-1)).toBe(
+      `deleted webhook ${result.webhook.id}: the local receiver stops with this example`,
+    );
+
+    // Gone, and so are its deliveries to the stopped receiver.
+    const { createClient } = await import('@zaehlwerk/sdk');
+    const zw = createClient({ baseUrl: demo().url, apiKey: demo().apiKey });
+    const { items } = await zw.get('/v1/organisations/{organisationId}/webhooks', {
+      params: { path: { organisationId: demo().organisationId } },
+    });
+    expect(items.map((w) => w.id)).not.toContain(result.webhook.id);
   });
 
   it('live-readings: stops when the time is up', async () => {

@@ -78,17 +78,23 @@ import ruleIngestRoutes, { type RuleIngest } from './http/routes/iot-rule-ingest
 import { ErrorRef, ErrorResponse } from './http/schemas/common.js';
 import alarmRoutes from './http/routes/alarms.js';
 import consumptionRoutes from './http/routes/consumption.js';
+import monthlyInformationRoutes from './http/routes/monthly-information.js';
 import gatewayReceptionRoutes from './http/routes/gateway-receptions.js';
 import ingestMonitoringRoutes from './http/routes/ingest-monitoring.js';
 import liveRoutes from './http/routes/live.js';
 import meterReadingRoutes from './http/routes/meter-readings.js';
 import { alarmSchemas } from './http/schemas/alarms.js';
 import { consumptionSchemas } from './http/schemas/consumption.js';
+import { monthlyInformationSchemas } from './http/schemas/monthly-information.js';
 import { ingestSchemas } from './http/schemas/ingest.js';
 import type { IngestStore } from './ingest/ingest-store.js';
 import type { LiveHub } from './ingest/live-hub.js';
 import { DEFAULT_MINIMUM_AGGREGATION_UNITS } from './domain/tenancy/property.js';
 import { Health } from './http/schemas/health.js';
+import webhookRoutes from './http/routes/webhooks.js';
+import { webhookSchemas } from './http/schemas/webhooks.js';
+import type { WebhookStore } from './domain/webhooks/webhook.js';
+import type { WebhookDispatcher } from './webhooks/dispatcher.js';
 import { VERSION } from './version.js';
 
 export type GatewayDeps = GatewayRoutesOptions & {
@@ -126,6 +132,16 @@ export interface AppDeps {
   ingest?: { store: IngestStore; hub: LiveHub };
   /** The fewest units a landlord's consumption total may combine; 3 (the least) when absent. */
   minAggregationUnits?: number;
+  /** Webhook subscriptions and their delivery; without them, those routes answer SERVICE_UNAVAILABLE. */
+  webhooks?: WebhookServices;
+}
+
+export interface WebhookServices {
+  store: WebhookStore;
+  /** The same dispatcher the ingest notifies, so that a change reaches it at once. */
+  dispatcher: Pick<WebhookDispatcher, 'sendTest' | 'invalidate'>;
+  /** Development only: http and private addresses allowed as webhook URLs. */
+  allowLocalUrls: boolean;
 }
 
 export interface CoreServices {
@@ -254,7 +270,12 @@ async function registerIngestRoutes(
   app: FastifyInstance,
   deps: Pick<AppDeps, 'core' | 'ingest' | 'gateways' | 'minAggregationUnits'>,
 ) {
-  for (const schema of [...ingestSchemas, ...consumptionSchemas, ...alarmSchemas]) {
+  for (const schema of [
+    ...ingestSchemas,
+    ...consumptionSchemas,
+    ...monthlyInformationSchemas,
+    ...alarmSchemas,
+  ]) {
     app.addSchema(schema);
   }
   const stores = deps.core?.stores ?? unavailable<CoreServices['stores']>('storage');
@@ -267,6 +288,12 @@ async function registerIngestRoutes(
   const tree = { properties: stores.properties, units: stores.units, tenancies: stores.tenancies };
   await app.register(consumptionRoutes, {
     ...tree,
+    ingest: store,
+    minAggregationUnits: deps.minAggregationUnits ?? DEFAULT_MINIMUM_AGGREGATION_UNITS,
+  });
+  await app.register(monthlyInformationRoutes, {
+    ...tree,
+    meters: stores.meters,
     ingest: store,
     minAggregationUnits: deps.minAggregationUnits ?? DEFAULT_MINIMUM_AGGREGATION_UNITS,
   });
@@ -285,6 +312,29 @@ async function registerIngestRoutes(
     organisations: stores.organisations,
     ingest: store,
     audit: stores.audit,
+  });
+}
+
+/** Webhooks of organisations, over the core's stores and vault. */
+async function registerWebhookRoutes(
+  app: FastifyInstance,
+  deps: Pick<AppDeps, 'core' | 'webhooks'>,
+) {
+  for (const schema of webhookSchemas) app.addSchema(schema);
+  const stores = deps.core?.stores ?? unavailable<CoreServices['stores']>('storage');
+  const vault = deps.core?.vault ?? unavailable<KeyVault>('the key vault');
+  const webhooks = deps.webhooks ?? {
+    store: unavailable<WebhookStore>('webhooks'),
+    dispatcher: unavailable<WebhookServices['dispatcher']>('webhooks'),
+    allowLocalUrls: false,
+  };
+  await app.register(webhookRoutes, {
+    organisations: stores.organisations,
+    webhooks: webhooks.store,
+    vault,
+    dispatcher: webhooks.dispatcher,
+    audit: stores.audit,
+    allowLocalUrls: webhooks.allowLocalUrls,
   });
 }
 
@@ -385,6 +435,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   if (deps.coreRoutes !== false) {
     await registerCoreRoutes(app, deps.core, auth.sessions);
     await registerIngestRoutes(app, deps);
+    await registerWebhookRoutes(app, deps);
   }
 
   // Registered without a CA too, so that the OpenAPI document is the same wherever it is emitted.

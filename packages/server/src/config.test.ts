@@ -16,7 +16,20 @@ describe('parseConfig', () => {
       simulateMeters: 0,
       demo: false,
       minAggregationUnits: 3,
+      webhookAllowLocalUrls: false,
     });
+  });
+
+  it('lets webhooks reach local addresses only when told to', () => {
+    expect(parseConfig(['--webhook-allow-local-urls', 'true'], {}).webhookAllowLocalUrls).toBe(
+      true,
+    );
+    expect(parseConfig([], { ZW_WEBHOOK_ALLOW_LOCAL_URLS: 'true' }).webhookAllowLocalUrls).toBe(
+      true,
+    );
+    expect(() => parseConfig(['--webhook-allow-local-urls', 'maybe'], {})).toThrow(
+      /webhook-allow-local-urls/,
+    );
   });
 
   it('takes a higher aggregation minimum for landlords, never a lower one', () => {

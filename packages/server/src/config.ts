@@ -55,6 +55,11 @@ export const ConfigSchema = Type.Object(
     }),
     /** Seed the demo (two partners, users, a property with units and meters) and print its logins. */
     demo: Type.Boolean({ default: false }),
+    /**
+     * Webhooks may deliver to http://localhost and private addresses: for local development
+     * and tests only (`--demo` implies it). Off, they must be https to public addresses.
+     */
+    webhookAllowLocalUrls: Type.Boolean({ default: false }),
     /** Meters of the simulated gateway the local emulator runs (the lab's gateway); 0: none. */
     simulateMeters: Type.Integer({ minimum: 0, maximum: 1000, default: 0 }),
     /** Which IoT Core: the local emulator, or AWS IoT Core through the AWS adapter. */
@@ -172,6 +177,12 @@ export const SETTINGS: readonly Setting[] = [
     flag: 'demo',
     env: 'ZW_DEMO',
     description: 'true: seed the demo data and print its logins (npm start does)',
+  },
+  {
+    key: 'webhookAllowLocalUrls',
+    flag: 'webhook-allow-local-urls',
+    env: 'ZW_WEBHOOK_ALLOW_LOCAL_URLS',
+    description: 'true: webhooks may go to http://localhost and private addresses (development)',
   },
   {
     key: 'simulateMeters',

@@ -323,13 +323,15 @@ export async function startPlatform(config: Config): Promise<Platform> {
         vault: services.vault,
         gatewayOwner,
         log: appLog,
+        // The dispatcher first: it only enqueues and never throws, whatever the hub does.
         onReadings: (readings) => {
-          hub.publish(readings);
           dispatcher.onReadings(readings);
+          hub.publish(readings);
         },
-        // Live subscribers do not hear of alarms yet: the lead adds hub.publishAlarms(events) here.
-        onAlarms: (events) => dispatcher.onAlarms(events),
-        onAlarms: (alarms) => hub.publishAlarms(alarms),
+        onAlarms: (alarms) => {
+          dispatcher.onAlarms(alarms);
+          hub.publishAlarms(alarms);
+        },
       }),
       hub,
     };

@@ -18,6 +18,9 @@ import { createPlatformServices, type PlatformServices } from '../src/platform-s
 import { createDynamoIotRegistry } from '../src/store/dynamodb-iot-registry.js';
 import { createDynamoIngestStore } from '../src/store/dynamodb-ingest-store.js';
 import { LiveHub } from '../src/ingest/live-hub.js';
+import { createDynamoWebhookStore } from '../src/store/dynamodb-webhook-store.js';
+import { WebhookDispatcher } from '../src/webhooks/dispatcher.js';
+import { newWebhookSecret, sealWebhookSecret } from '../src/webhooks/webhook-secret.js';
 
 /**
  * The world of the cross-tenant matrix (cross-tenant-matrix.test.ts): the
@@ -67,6 +70,8 @@ export interface World {
   days: { from: string; to: string };
   /** An active alarm of the matrix's meter. */
   alarmId: string;
+  /** A webhook of the operator organisation. */
+  webhookId: string;
 }
 
 /**
@@ -91,6 +96,7 @@ export const NOWHERE: World = {
   supportAccessId: 'sup_nowhere000000001',
   days: { from: '2025-02-01', to: '2025-02-28' },
   alarmId: 'leak.2025-02-10T12:00:00.000Z',
+  webhookId: 'wh_0000000000000000',
 };
 
 /** What a fixture adds to the route's method and URL. */
@@ -806,6 +812,16 @@ export const FIXTURES: Readonly<Record<string, Fixture | readonly Fixture[]>> = 
     // A unit is one household: never a landlord's, nor a property widget's.
     controlFor: { landlord: [403], 'embed-unit': [200], 'embed-property': [403] },
   },
+  'GET /v1/units/:unitId/monthly-information': {
+    target: 'resource',
+    // February of last year: a month that has ended, inside the first unit's tenancy.
+    build: ({ target }) => ({
+      params: { unitId: target.unitId },
+      query: { month: target.days.from.slice(0, 7) },
+    }),
+    control: [200],
+    controlFor: { landlord: [403], 'embed-unit': [200], 'embed-property': [403] },
+  },
   'GET /v1/properties/:propertyId/consumption': {
     target: 'resource',
     build: ({ target }) => ({ params: { propertyId: target.propertyId }, query: target.days }),
@@ -870,6 +886,60 @@ export const FIXTURES: Readonly<Record<string, Fixture | readonly Fixture[]>> = 
     // Idempotent: every caller after the first gets the same acknowledgement.
     control: [200],
   },
+  // ---- webhooks ------------------------------------------------------------------------
+  'POST /v1/organisations/:organisationId/webhooks': {
+    target: 'resource',
+    build: ({ target, n }) => ({
+      params: { organisationId: target.operatorOrganisationId },
+      body: { url: `https://hooks.matrix.example/${n}`, events: ['alarm.raised'] },
+    }),
+    control: [201],
+  },
+  'GET /v1/organisations/:organisationId/webhooks': {
+    target: 'resource',
+    build: ({ target }) => ({ params: { organisationId: target.operatorOrganisationId } }),
+    control: [200],
+  },
+  'GET /v1/organisations/:organisationId/webhooks/:webhookId': [
+    {
+      target: 'resource',
+      build: ({ target }) => ({ params: webhookParams(target, target) }),
+      control: [200],
+    },
+    {
+      variant: "own organisation, the other partner's webhook",
+      target: 'resource',
+      build: ({ target, own }) => ({ params: webhookParams(own, target) }),
+      control: false,
+    },
+  ],
+  'PATCH /v1/organisations/:organisationId/webhooks/:webhookId': {
+    target: 'resource',
+    build: ({ target }) => ({
+      params: webhookParams(target, target),
+      body: { version: STALE_VERSION, enabled: false },
+    }),
+    control: [409],
+  },
+  'DELETE /v1/organisations/:organisationId/webhooks/:webhookId': {
+    target: 'resource',
+    build: ({ target }) => ({
+      params: webhookParams(target, target),
+      query: { version: STALE_VERSION },
+    }),
+    control: [409],
+  },
+  'POST /v1/organisations/:organisationId/webhooks/:webhookId/test': {
+    target: 'resource',
+    // The matrix's dispatcher answers every delivery itself: nothing leaves the machine.
+    build: ({ target }) => ({ params: webhookParams(target, target) }),
+    control: [200],
+  },
+  'GET /v1/organisations/:organisationId/webhooks/:webhookId/deliveries': {
+    target: 'resource',
+    build: ({ target }) => ({ params: webhookParams(target, target) }),
+    control: [200],
+  },
   // A stream: the matrix reads its first bytes and lets go (cross-tenant-matrix.test.ts).
   'GET /v1/live': [
     {
@@ -892,6 +962,14 @@ export const FIXTURES: Readonly<Record<string, Fixture | readonly Fixture[]>> = 
     },
   ],
 };
+
+/** A webhook named under an organisation: its own, or (variants) another world's. */
+function webhookParams(organisationOf: World, webhookOf: World) {
+  return {
+    organisationId: organisationOf.operatorOrganisationId,
+    webhookId: webhookOf.webhookId,
+  };
+}
 
 function newMeterBody(unitId: string, n: number) {
   return {
@@ -975,9 +1053,19 @@ export async function startMatrixWorld(table: {
   const ca = await loadOrCreateCertificateAuthority();
   const registry = createDynamoIotRegistry(table);
   const ingestStore = createDynamoIngestStore(table);
+  const webhookStore = createDynamoWebhookStore(table);
+  const webhooks = new WebhookDispatcher({
+    store: webhookStore,
+    vault: services.vault,
+    allowLocal: false,
+    log: { warn: () => undefined },
+    resolve: async () => ['93.184.215.14'],
+    fetch: async () => new Response(null, { status: 204 }),
+  });
   const { iot, broker } = await startLocalIotCore({ registry, ca, port: 0, host: '127.0.0.1' });
   let app: FastifyInstance | undefined;
   const close = async () => {
+    await webhooks.close();
     await app?.close();
     await broker.close();
   };
@@ -991,6 +1079,7 @@ export async function startMatrixWorld(table: {
       gateways: { iot, organisations: stores.organisations, audit: stores.audit },
       rateLimitPerMinute: 1_000_000,
       ingest: { store: ingestStore, hub: new LiveHub() },
+      webhooks: { store: webhookStore, dispatcher: webhooks, allowLocalUrls: false },
     });
     await app.ready();
 
@@ -1088,6 +1177,7 @@ export async function startMatrixWorld(table: {
         supportAccessId: support.id,
         days: await consumptionOf(creds),
         alarmId: await alarmOf(meter),
+        webhookId: await webhookOf(partnerId, ids.operatorOrganisationId),
       };
       return result;
     }
@@ -1124,6 +1214,26 @@ export async function startMatrixWorld(table: {
       );
       await ingestStore.write({ readings: [], receptions: [], days: stored, rejected: [] });
       return days;
+    }
+
+    /** A webhook of the organisation, as the API stores it. */
+    async function webhookOf(partnerId: string, organisationId: string) {
+      const id = `wh_${partnerId === CALLER_PARTNER ? '1' : '2'}${'0'.repeat(15)}`;
+      const at = new Date().toISOString();
+      await webhookStore.create({
+        id,
+        partnerId,
+        organisationId,
+        url: `https://hooks.matrix.example/${partnerId}`,
+        events: ['alarm.raised'],
+        description: `${partnerId} matrix webhook`,
+        enabled: true,
+        sealedSecret: await sealWebhookSecret(services.vault, partnerId, id, newWebhookSecret()),
+        createdAt: at,
+        updatedAt: at,
+        version: 1,
+      });
+      return id;
     }
 
     /** An active alarm of the matrix's meter, as the ingest writes it. */
@@ -1303,6 +1413,7 @@ async function secretsOf(
     world.certificateId,
     world.supportUserId,
     world.supportAccessId,
+    world.webhookId,
     `support-${partnerId}@matrix.example`,
     `Support ${partnerId}`,
   ]);

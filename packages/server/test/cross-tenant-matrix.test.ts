@@ -246,6 +246,8 @@ describe('cross-tenant matrix', { timeout: 60_000 }, () => {
         'GET /v1/meters/:meterId/readings',
         'GET /v1/properties/:propertyId/consumption',
         'GET /v1/units/:unitId/consumption',
+        // The monthly-information widget (HeizkostenV §6a).
+        'GET /v1/units/:unitId/monthly-information',
       ]);
     });
 

@@ -749,6 +749,95 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/organisations/{organisationId}/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The organisation’s webhooks, never their secrets
+         * @description Oldest first, all on one page (`cursor` is null). At most 20 per organisation.
+         */
+        get: operations["listWebhooks"];
+        put?: never;
+        /**
+         * Register a webhook; its signing secret is shown this once
+         * @description Events of the organisation’s meters are POSTed to the URL as JSON (`{id, type, createdAt, organisationId, data}`), signed in `Zaehlwerk-Signature`. Verify the signature over the raw body and refuse timestamps older than five minutes (`verifyWebhook` in @zaehlwerk/sdk does both). Answer 2xx within 5 s; otherwise the event is sent again after 10 s, 1, 5, 15 and 40 min (six attempts), with the same `id`. At most 20 per organisation.
+         */
+        post: operations["createWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/organisations/{organisationId}/webhooks/{webhookId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A webhook, never its secret */
+        get: operations["getWebhook"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a webhook
+         * @description Deliveries stop at once, retries of earlier events included. Its list of delivery attempts expires with them.
+         */
+        delete: operations["deleteWebhook"];
+        options?: never;
+        head?: never;
+        /**
+         * Change a webhook’s URL, events, description, or enable or disable it
+         * @description Fields left out stay. Disabling stops deliveries at once, retries of earlier events included; the secret stays the same.
+         */
+        patch: operations["updateWebhook"];
+        trace?: never;
+    };
+    "/v1/organisations/{organisationId}/webhooks/{webhookId}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A webhook’s recent delivery attempts, newest first
+         * @description Each attempt with the receiver’s status, how long it took, why it failed and when the next one is due. Kept for seven days.
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/organisations/{organisationId}/webhooks/{webhookId}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a `ping` event now and answer how it went
+         * @description One attempt, no retries, disabled webhooks too: `{type: "ping", data: {webhookId, message}}`, signed like every event. The attempt is also listed in its deliveries. A failed delivery is still 200: `ok` and `error` say what happened.
+         */
+        post: operations["testWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/partners": {
         parameters: {
             query?: never;
@@ -1036,6 +1125,26 @@ export interface paths {
          * @description Removed ones included. Paginated.
          */
         get: operations["listUnitMeters"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/units/{unitId}/monthly-information": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A unit’s monthly consumption information (HeizkostenV §6a)
+         * @description Heating and hot water of a calendar month in kWh, against the month before, the same month a year before and the building’s average user of the same category. Heat meters count kWh; rated allocator units become kWh with the property’s `energyConversion.kwhPerHcaUnit` (without it: units, and no kWh); hot-water m³ by HeizkostenV §9(2), 2.5 × m³ × (t_w − 10 °C), t_w from `energyConversion` or 60 °C. Only complete months carry kWh and comparisons; `coverage` tells how much of a month was measured. Operators and partner admins see any ended month; tenants months that overlap their tenancies, counting only the tenancies’ days (a month wholly outside is 403); a unit’s widget the current tenancy. Landlords (and a property’s widgets) are refused (403): one unit is one household.
+         */
+        get: operations["getUnitMonthlyInformation"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1476,6 +1585,19 @@ export interface components {
                 postalCode: string;
                 street: string;
             };
+            /** @description How the monthly consumption information (HeizkostenV §6a) converts allocator units and hot-water m³ into kWh. */
+            energyConversion?: {
+                /**
+                 * @description Mean hot-water temperature t_w of HeizkostenV §9(2): kWh = 2.5 × m³ × (t_w − 10). 60 °C when absent.
+                 * @example 60
+                 */
+                hotWaterTemperatureC?: number;
+                /**
+                 * @description kWh per rated heat cost allocator unit, usually from the last annual bill (the building's heat energy ÷ all rated units). Without it the monthly information reports allocators in units and no kWh.
+                 * @example 0.85
+                 */
+                kwhPerHcaUnit?: number;
+            };
             heatingSystem: {
                 /** @enum {string} */
                 fuel?: "natural-gas-h" | "natural-gas-l" | "heating-oil" | "heavy-oil" | "lpg" | "coke" | "lignite" | "hard-coal" | "wood" | "wood-pellets" | "wood-chips" | "electricity" | "district-heat" | "other";
@@ -1569,6 +1691,21 @@ export interface components {
              */
             status: "active" | "disabled";
         };
+        CreateWebhookRequest: {
+            /**
+             * @description What it is for, to recognise it in lists and the audit log.
+             * @example ERP billing import
+             */
+            description?: string;
+            /** @default true */
+            enabled: boolean;
+            events: ("reading.stored" | "alarm.raised" | "alarm.cleared")[];
+            /**
+             * @description Where events are POSTed. https only; no user name or password; not an address of a private network or this machine (a server started for local development, e.g. the demo, also allows http://localhost and http://127.0.0.1).
+             * @example https://erp.example.com/hooks/zaehlwerk
+             */
+            url: string;
+        };
         CreatedApiKey: {
             /**
              * @description The key to send as `x-api-key`. Shown this once: only a digest is stored, so it cannot be shown again. Keep it secret.
@@ -1576,6 +1713,14 @@ export interface components {
              */
             apiKey: string;
             key: components["schemas"]["ApiKey"];
+        };
+        CreatedWebhook: {
+            /**
+             * @description The signing secret (`whsec_…`): every delivery carries `Zaehlwerk-Signature: t=<unix seconds>,v1=<hex>`, the HMAC-SHA256 of `<t>.<body>` under this secret. Shown this once: store it now.
+             * @example whsec_2vJ3bW8kQ1mZcR0xY4tN5A
+             */
+            secret: string;
+            webhook: components["schemas"]["Webhook"];
         };
         EmbedToken: {
             /** Format: date-time */
@@ -1592,7 +1737,7 @@ export interface components {
                  * @description Stable, machine-readable code; never translated.
                  * @enum {string}
                  */
-                code: "VALIDATION_FAILED" | "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_CREDENTIALS" | "FORBIDDEN" | "AGGREGATION_TOO_SMALL" | "CONFLICT" | "RATE_LIMITED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "SERVICE_UNAVAILABLE" | "INTERNAL_ERROR";
+                code: "VALIDATION_FAILED" | "NOT_FOUND" | "UNAUTHENTICATED" | "INVALID_CREDENTIALS" | "FORBIDDEN" | "AGGREGATION_TOO_SMALL" | "MONTH_NOT_ENDED" | "CONFLICT" | "RATE_LIMITED" | "PAYLOAD_TOO_LARGE" | "UNSUPPORTED_MEDIA_TYPE" | "SERVICE_UNAVAILABLE" | "INTERNAL_ERROR";
                 /**
                  * @description Machine-readable facts of some codes: AGGREGATION_TOO_SMALL has `units` (units with data in the period) and `minimumUnits` (how many an aggregate needs).
                  * @example {
@@ -1944,6 +2089,239 @@ export interface components {
             cursor: string | null;
             items: components["schemas"]["Meter"][];
         };
+        /** @description The monthly consumption information of HeizkostenV §6a for one unit: heating and hot water of the month in kWh, against the month before, the same month a year before and the building’s average user. Cold water is not energy and is not part of it. Other units appear only as an average. */
+        MonthlyInformation: {
+            /** Format: date-time */
+            generatedAt: string;
+            heating: {
+                benchmark: {
+                    /**
+                     * @description Heated area for heating, living area for hot water.
+                     * @enum {string}
+                     */
+                    areaBasis: "heatedAreaM2" | "livingAreaM2";
+                    /** @description This unit’s kWh against `kwh`, in %. */
+                    differencePercent: number | null;
+                    /** @description kwhPerM2 × this unit’s area. */
+                    kwh: number | null;
+                    /** @description Their kWh per m²; null when withheld. */
+                    kwhPerM2: number | null;
+                    /**
+                     * @description `building-average`: the other units of the property in the same user category whose month is complete in kWh, per m², scaled to this unit’s area. (A DIN 94680 benchmark would be another source.)
+                     * @enum {string}
+                     */
+                    source: "building-average";
+                    /**
+                     * @description `too-few-units`: fewer other units than the property’s minimum for aggregates have a complete month, and an average of so few would reveal a neighbour’s consumption. `no-kwh`: enough have, but not in kWh.
+                     * @enum {string}
+                     */
+                    unavailable?: "too-few-units" | "no-kwh";
+                    /** @description Other units the average is over. */
+                    units: number;
+                };
+                /** @description On kWh where both months have them, else on `consumption` where both are complete; null otherwise. */
+                changePercent: {
+                    /** @description Current against the month before, in %. */
+                    previousMonth: number | null;
+                    /** @description Current against the same month a year before, in %. */
+                    previousYear: number | null;
+                };
+                conversion: {
+                    /** @example 60 */
+                    hotWaterTemperatureC?: number;
+                    kwhPerHcaUnit?: number;
+                    /** @example 125 */
+                    kwhPerM3?: number;
+                    /**
+                     * @description Why there are no kWh even for complete months: the property has no `energyConversion.kwhPerHcaUnit`; an allocator has no rating factors (its display units do not compare, so its days do not count); hot water is heated in the flat, not by the building.
+                     * @enum {string}
+                     */
+                    kwhUnavailable?: "no-kwh-factor" | "allocator-not-rated" | "hot-water-not-central";
+                    /**
+                     * @description `metered`: heat meters count kWh. `hca-factor`: rated allocator units × the property’s `kwhPerHcaUnit`. `hot-water-formula`: HeizkostenV §9(2), kWh = 2.5 × m³ × (t_w − 10 °C).
+                     * @enum {string}
+                     */
+                    method: "metered" | "hca-factor" | "hot-water-formula";
+                };
+                current: {
+                    /** @description Every meter of the section installed in the month has exact data for every day it was installed (counted from the day before, no gap), and every such day is the caller’s (a tenant’s: within its tenancies). */
+                    complete: boolean;
+                    /** @description In the section’s `unit`, over the days with data (also of an incomplete month); null when none had any. */
+                    consumption: number | null;
+                    /**
+                     * @description Meter-days with data that count for the caller, over meter-days installed: 1 for a whole month, less for gaps or a tenancy that covers part of the month.
+                     * @example 1
+                     */
+                    coverage: number;
+                    /** @description kWh, for complete months whose registers convert (see `conversion`); null otherwise. */
+                    kwh: number | null;
+                    /**
+                     * @description `YYYY-MM`.
+                     * @example 2025-02
+                     */
+                    month: string;
+                };
+                previousMonth: {
+                    /** @description Every meter of the section installed in the month has exact data for every day it was installed (counted from the day before, no gap), and every such day is the caller’s (a tenant’s: within its tenancies). */
+                    complete: boolean;
+                    /** @description In the section’s `unit`, over the days with data (also of an incomplete month); null when none had any. */
+                    consumption: number | null;
+                    /**
+                     * @description Meter-days with data that count for the caller, over meter-days installed: 1 for a whole month, less for gaps or a tenancy that covers part of the month.
+                     * @example 1
+                     */
+                    coverage: number;
+                    /** @description kWh, for complete months whose registers convert (see `conversion`); null otherwise. */
+                    kwh: number | null;
+                    /**
+                     * @description `YYYY-MM`.
+                     * @example 2025-02
+                     */
+                    month: string;
+                };
+                previousYear: {
+                    /** @description Every meter of the section installed in the month has exact data for every day it was installed (counted from the day before, no gap), and every such day is the caller’s (a tenant’s: within its tenancies). */
+                    complete: boolean;
+                    /** @description In the section’s `unit`, over the days with data (also of an incomplete month); null when none had any. */
+                    consumption: number | null;
+                    /**
+                     * @description Meter-days with data that count for the caller, over meter-days installed: 1 for a whole month, less for gaps or a tenancy that covers part of the month.
+                     * @example 1
+                     */
+                    coverage: number;
+                    /** @description kWh, for complete months whose registers convert (see `conversion`); null otherwise. */
+                    kwh: number | null;
+                    /**
+                     * @description `YYYY-MM`.
+                     * @example 2025-02
+                     */
+                    month: string;
+                };
+                /** @description The unit of `consumption`: kWh (heat meters, also with allocators added as kWh), rated allocator units (× Kq × Kc), m³ (hot water); null when the unit has no meters of this section. */
+                unit: ("kWh" | "units" | "m3") | null;
+            };
+            hotWater: {
+                benchmark: {
+                    /**
+                     * @description Heated area for heating, living area for hot water.
+                     * @enum {string}
+                     */
+                    areaBasis: "heatedAreaM2" | "livingAreaM2";
+                    /** @description This unit’s kWh against `kwh`, in %. */
+                    differencePercent: number | null;
+                    /** @description kwhPerM2 × this unit’s area. */
+                    kwh: number | null;
+                    /** @description Their kWh per m²; null when withheld. */
+                    kwhPerM2: number | null;
+                    /**
+                     * @description `building-average`: the other units of the property in the same user category whose month is complete in kWh, per m², scaled to this unit’s area. (A DIN 94680 benchmark would be another source.)
+                     * @enum {string}
+                     */
+                    source: "building-average";
+                    /**
+                     * @description `too-few-units`: fewer other units than the property’s minimum for aggregates have a complete month, and an average of so few would reveal a neighbour’s consumption. `no-kwh`: enough have, but not in kWh.
+                     * @enum {string}
+                     */
+                    unavailable?: "too-few-units" | "no-kwh";
+                    /** @description Other units the average is over. */
+                    units: number;
+                };
+                /** @description On kWh where both months have them, else on `consumption` where both are complete; null otherwise. */
+                changePercent: {
+                    /** @description Current against the month before, in %. */
+                    previousMonth: number | null;
+                    /** @description Current against the same month a year before, in %. */
+                    previousYear: number | null;
+                };
+                conversion: {
+                    /** @example 60 */
+                    hotWaterTemperatureC?: number;
+                    kwhPerHcaUnit?: number;
+                    /** @example 125 */
+                    kwhPerM3?: number;
+                    /**
+                     * @description Why there are no kWh even for complete months: the property has no `energyConversion.kwhPerHcaUnit`; an allocator has no rating factors (its display units do not compare, so its days do not count); hot water is heated in the flat, not by the building.
+                     * @enum {string}
+                     */
+                    kwhUnavailable?: "no-kwh-factor" | "allocator-not-rated" | "hot-water-not-central";
+                    /**
+                     * @description `metered`: heat meters count kWh. `hca-factor`: rated allocator units × the property’s `kwhPerHcaUnit`. `hot-water-formula`: HeizkostenV §9(2), kWh = 2.5 × m³ × (t_w − 10 °C).
+                     * @enum {string}
+                     */
+                    method: "metered" | "hca-factor" | "hot-water-formula";
+                };
+                current: {
+                    /** @description Every meter of the section installed in the month has exact data for every day it was installed (counted from the day before, no gap), and every such day is the caller’s (a tenant’s: within its tenancies). */
+                    complete: boolean;
+                    /** @description In the section’s `unit`, over the days with data (also of an incomplete month); null when none had any. */
+                    consumption: number | null;
+                    /**
+                     * @description Meter-days with data that count for the caller, over meter-days installed: 1 for a whole month, less for gaps or a tenancy that covers part of the month.
+                     * @example 1
+                     */
+                    coverage: number;
+                    /** @description kWh, for complete months whose registers convert (see `conversion`); null otherwise. */
+                    kwh: number | null;
+                    /**
+                     * @description `YYYY-MM`.
+                     * @example 2025-02
+                     */
+                    month: string;
+                };
+                previousMonth: {
+                    /** @description Every meter of the section installed in the month has exact data for every day it was installed (counted from the day before, no gap), and every such day is the caller’s (a tenant’s: within its tenancies). */
+                    complete: boolean;
+                    /** @description In the section’s `unit`, over the days with data (also of an incomplete month); null when none had any. */
+                    consumption: number | null;
+                    /**
+                     * @description Meter-days with data that count for the caller, over meter-days installed: 1 for a whole month, less for gaps or a tenancy that covers part of the month.
+                     * @example 1
+                     */
+                    coverage: number;
+                    /** @description kWh, for complete months whose registers convert (see `conversion`); null otherwise. */
+                    kwh: number | null;
+                    /**
+                     * @description `YYYY-MM`.
+                     * @example 2025-02
+                     */
+                    month: string;
+                };
+                previousYear: {
+                    /** @description Every meter of the section installed in the month has exact data for every day it was installed (counted from the day before, no gap), and every such day is the caller’s (a tenant’s: within its tenancies). */
+                    complete: boolean;
+                    /** @description In the section’s `unit`, over the days with data (also of an incomplete month); null when none had any. */
+                    consumption: number | null;
+                    /**
+                     * @description Meter-days with data that count for the caller, over meter-days installed: 1 for a whole month, less for gaps or a tenancy that covers part of the month.
+                     * @example 1
+                     */
+                    coverage: number;
+                    /** @description kWh, for complete months whose registers convert (see `conversion`); null otherwise. */
+                    kwh: number | null;
+                    /**
+                     * @description `YYYY-MM`.
+                     * @example 2025-02
+                     */
+                    month: string;
+                };
+                /** @description The unit of `consumption`: kWh (heat meters, also with allocators added as kWh), rated allocator units (× Kq × Kc), m³ (hot water); null when the unit has no meters of this section. */
+                unit: ("kWh" | "units" | "m3") | null;
+            };
+            /**
+             * @description The month reported, `YYYY-MM`.
+             * @example 2025-03
+             */
+            month: string;
+            /**
+             * @description The user category the benchmark compares within.
+             * @enum {string}
+             */
+            occupantCategory: "residential" | "non-residential";
+            propertyId: string;
+            /** @description Months are this zone’s. */
+            timeZone: string;
+            unitId: string;
+        };
         /** @description A metering operator or property manager of the partner. */
         Organisation: {
             /** @description Whom to reach at the organisation; every part optional. */
@@ -2196,6 +2574,19 @@ export interface components {
             };
             /** Format: date-time */
             createdAt: string;
+            /** @description How the monthly consumption information (HeizkostenV §6a) converts allocator units and hot-water m³ into kWh. */
+            energyConversion?: {
+                /**
+                 * @description Mean hot-water temperature t_w of HeizkostenV §9(2): kWh = 2.5 × m³ × (t_w − 10). 60 °C when absent.
+                 * @example 60
+                 */
+                hotWaterTemperatureC?: number;
+                /**
+                 * @description kWh per rated heat cost allocator unit, usually from the last annual bill (the building's heat energy ÷ all rated units). Without it the monthly information reports allocators in units and no kWh.
+                 * @example 0.85
+                 */
+                kwhPerHcaUnit?: number;
+            };
             heatingSystem: {
                 /** @enum {string} */
                 fuel?: "natural-gas-h" | "natural-gas-l" | "heating-oil" | "heavy-oil" | "lpg" | "coke" | "lignite" | "hard-coal" | "wood" | "wood-pellets" | "wood-chips" | "electricity" | "district-heat" | "other";
@@ -2888,6 +3279,19 @@ export interface components {
                 postalCode: string;
                 street: string;
             };
+            /** @description How the monthly consumption information (HeizkostenV §6a) converts allocator units and hot-water m³ into kWh. */
+            energyConversion?: {
+                /**
+                 * @description Mean hot-water temperature t_w of HeizkostenV §9(2): kWh = 2.5 × m³ × (t_w − 10). 60 °C when absent.
+                 * @example 60
+                 */
+                hotWaterTemperatureC?: number;
+                /**
+                 * @description kWh per rated heat cost allocator unit, usually from the last annual bill (the building's heat energy ÷ all rated units). Without it the monthly information reports allocators in units and no kWh.
+                 * @example 0.85
+                 */
+                kwhPerHcaUnit?: number;
+            } | null;
             heatingSystem?: {
                 /** @enum {string} */
                 fuel?: "natural-gas-h" | "natural-gas-l" | "heating-oil" | "heavy-oil" | "lpg" | "coke" | "lignite" | "hard-coal" | "wood" | "wood-pellets" | "wood-chips" | "electricity" | "district-heat" | "other";
@@ -2970,6 +3374,22 @@ export interface components {
             /** @description The version last read. A change made on an older one is refused with 409 (CONFLICT): read the record again and decide again. */
             version: number;
         };
+        UpdateWebhookRequest: {
+            /**
+             * @description What it is for, to recognise it in lists and the audit log.
+             * @example ERP billing import
+             */
+            description?: string;
+            enabled?: boolean;
+            events?: ("reading.stored" | "alarm.raised" | "alarm.cleared")[];
+            /**
+             * @description Where events are POSTed. https only; no user name or password; not an address of a private network or this machine (a server started for local development, e.g. the demo, also allows http://localhost and http://127.0.0.1).
+             * @example https://erp.example.com/hooks/zaehlwerk
+             */
+            url?: string;
+            /** @description The version last read. A change made on an older one is refused with 409 (CONFLICT): read the record again and decide again. */
+            version: number;
+        };
         /** @description A user as the API shows it: never the password or its hash. */
         User: {
             /** Format: date-time */
@@ -3002,6 +3422,68 @@ export interface components {
             cursor: string | null;
             items: components["schemas"]["User"][];
         };
+        /** @description A subscription of an organisation to events, as it can be shown again: never its secret. */
+        Webhook: {
+            /**
+             * Format: date-time
+             * @description When it was registered.
+             */
+            createdAt: string;
+            description: string;
+            /** @description A disabled webhook gets nothing, retries included. */
+            enabled: boolean;
+            events: ("reading.stored" | "alarm.raised" | "alarm.cleared")[];
+            /**
+             * @description The webhook’s id.
+             * @example wh_3f9a0c1d2e4b5a69
+             */
+            id: string;
+            organisationId: string;
+            /**
+             * Format: date-time
+             * @description When it last changed.
+             */
+            updatedAt: string;
+            url: string;
+            /** @description 1 when created, +1 on every change. */
+            version: number;
+        };
+        WebhookDelivery: {
+            /**
+             * Format: date-time
+             * @description When the attempt started.
+             */
+            at: string;
+            /** @description 1 for the first attempt. */
+            attempt: number;
+            durationMs: number;
+            /** @description Why it failed (timeout, refused, a private address, the status). */
+            error: string | null;
+            /** @description The event’s `id`: the same in every attempt, so receivers can drop repeats. */
+            eventId: string;
+            /** @enum {string} */
+            eventType: "reading.stored" | "alarm.raised" | "alarm.cleared" | "ping";
+            id: string;
+            /** @description Null when no attempt follows: delivered, a test, or the last of six. */
+            nextRetryAt: string | null;
+            /** @description Delivered: the receiver answered 2xx. */
+            ok: boolean;
+            /** @description The receiver’s status; null when no answer came. */
+            statusCode: number | null;
+            /**
+             * @description The webhook’s id.
+             * @example wh_3f9a0c1d2e4b5a69
+             */
+            webhookId: string;
+        };
+        WebhookDeliveryList: {
+            items: components["schemas"]["WebhookDelivery"][];
+        };
+        WebhookList: {
+            /** @description Pass it back as `cursor` for the next page; null on the last page. */
+            cursor: string | null;
+            items: components["schemas"]["Webhook"][];
+        };
     };
     responses: never;
     parameters: never;
@@ -3028,7 +3510,9 @@ export type SchemaCreateSupportAccessRequest = components['schemas']['CreateSupp
 export type SchemaCreateTenancyRequest = components['schemas']['CreateTenancyRequest'];
 export type SchemaCreateUnitRequest = components['schemas']['CreateUnitRequest'];
 export type SchemaCreateUserRequest = components['schemas']['CreateUserRequest'];
+export type SchemaCreateWebhookRequest = components['schemas']['CreateWebhookRequest'];
 export type SchemaCreatedApiKey = components['schemas']['CreatedApiKey'];
+export type SchemaCreatedWebhook = components['schemas']['CreatedWebhook'];
 export type SchemaEmbedToken = components['schemas']['EmbedToken'];
 export type SchemaErrorResponse = components['schemas']['ErrorResponse'];
 export type SchemaGateway = components['schemas']['Gateway'];
@@ -3047,6 +3531,7 @@ export type SchemaMeterKeyImportKem = components['schemas']['MeterKeyImportKem']
 export type SchemaMeterKeyImportReport = components['schemas']['MeterKeyImportReport'];
 export type SchemaMeterKeyImportText = components['schemas']['MeterKeyImportText'];
 export type SchemaMeterList = components['schemas']['MeterList'];
+export type SchemaMonthlyInformation = components['schemas']['MonthlyInformation'];
 export type SchemaOrganisation = components['schemas']['Organisation'];
 export type SchemaOrganisationList = components['schemas']['OrganisationList'];
 export type SchemaPartner = components['schemas']['Partner'];
@@ -3088,8 +3573,13 @@ export type SchemaUpdatePropertyRequest = components['schemas']['UpdatePropertyR
 export type SchemaUpdateTenancyRequest = components['schemas']['UpdateTenancyRequest'];
 export type SchemaUpdateUnitRequest = components['schemas']['UpdateUnitRequest'];
 export type SchemaUpdateUserRequest = components['schemas']['UpdateUserRequest'];
+export type SchemaUpdateWebhookRequest = components['schemas']['UpdateWebhookRequest'];
 export type SchemaUser = components['schemas']['User'];
 export type SchemaUserList = components['schemas']['UserList'];
+export type SchemaWebhook = components['schemas']['Webhook'];
+export type SchemaWebhookDelivery = components['schemas']['WebhookDelivery'];
+export type SchemaWebhookDeliveryList = components['schemas']['WebhookDeliveryList'];
+export type SchemaWebhookList = components['schemas']['WebhookList'];
 export type $defs = Record<string, never>;
 export interface operations {
     getJwks: {
@@ -6022,6 +6512,496 @@ export interface operations {
             };
         };
     };
+    listWebhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                organisationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookList"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    createWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                organisationId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description What it is for, to recognise it in lists and the audit log.
+                     * @example ERP billing import
+                     */
+                    description?: string;
+                    /** @default true */
+                    enabled?: boolean;
+                    events: ("reading.stored" | "alarm.raised" | "alarm.cleared")[];
+                    /**
+                     * @description Where events are POSTed. https only; no user name or password; not an address of a private network or this machine (a server started for local development, e.g. the demo, also allows http://localhost and http://127.0.0.1).
+                     * @example https://erp.example.com/hooks/zaehlwerk
+                     */
+                    url: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedWebhook"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                organisationId: string;
+                /**
+                 * @description The webhook’s id.
+                 * @example wh_3f9a0c1d2e4b5a69
+                 */
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A subscription of an organisation to events, as it can be shown again: never its secret. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    deleteWebhook: {
+        parameters: {
+            query: {
+                /** @description The version last read. A change made on an older one is refused with 409 (CONFLICT): read the record again and decide again. */
+                version: number;
+            };
+            header?: never;
+            path: {
+                organisationId: string;
+                /**
+                 * @description The webhook’s id.
+                 * @example wh_3f9a0c1d2e4b5a69
+                 */
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    updateWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                organisationId: string;
+                /**
+                 * @description The webhook’s id.
+                 * @example wh_3f9a0c1d2e4b5a69
+                 */
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description What it is for, to recognise it in lists and the audit log.
+                     * @example ERP billing import
+                     */
+                    description?: string;
+                    enabled?: boolean;
+                    events?: ("reading.stored" | "alarm.raised" | "alarm.cleared")[];
+                    /**
+                     * @description Where events are POSTed. https only; no user name or password; not an address of a private network or this machine (a server started for local development, e.g. the demo, also allows http://localhost and http://127.0.0.1).
+                     * @example https://erp.example.com/hooks/zaehlwerk
+                     */
+                    url?: string;
+                    /** @description The version last read. A change made on an older one is refused with 409 (CONFLICT): read the record again and decide again. */
+                    version: number;
+                };
+            };
+        };
+        responses: {
+            /** @description A subscription of an organisation to events, as it can be shown again: never its secret. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /** @description The newest attempts of the last 7 days. */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                organisationId: string;
+                /**
+                 * @description The webhook’s id.
+                 * @example wh_3f9a0c1d2e4b5a69
+                 */
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryList"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    testWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                organisationId: string;
+                /**
+                 * @description The webhook’s id.
+                 * @example wh_3f9a0c1d2e4b5a69
+                 */
+                webhookId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDelivery"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
     listPartners: {
         parameters: {
             query?: {
@@ -6365,6 +7345,19 @@ export interface operations {
                         postalCode: string;
                         street: string;
                     };
+                    /** @description How the monthly consumption information (HeizkostenV §6a) converts allocator units and hot-water m³ into kWh. */
+                    energyConversion?: {
+                        /**
+                         * @description Mean hot-water temperature t_w of HeizkostenV §9(2): kWh = 2.5 × m³ × (t_w − 10). 60 °C when absent.
+                         * @example 60
+                         */
+                        hotWaterTemperatureC?: number;
+                        /**
+                         * @description kWh per rated heat cost allocator unit, usually from the last annual bill (the building's heat energy ÷ all rated units). Without it the monthly information reports allocators in units and no kWh.
+                         * @example 0.85
+                         */
+                        kwhPerHcaUnit?: number;
+                    };
                     heatingSystem: {
                         /** @enum {string} */
                         fuel?: "natural-gas-h" | "natural-gas-l" | "heating-oil" | "heavy-oil" | "lpg" | "coke" | "lignite" | "hard-coal" | "wood" | "wood-pellets" | "wood-chips" | "electricity" | "district-heat" | "other";
@@ -6571,6 +7564,19 @@ export interface operations {
                         postalCode: string;
                         street: string;
                     };
+                    /** @description How the monthly consumption information (HeizkostenV §6a) converts allocator units and hot-water m³ into kWh. */
+                    energyConversion?: {
+                        /**
+                         * @description Mean hot-water temperature t_w of HeizkostenV §9(2): kWh = 2.5 × m³ × (t_w − 10). 60 °C when absent.
+                         * @example 60
+                         */
+                        hotWaterTemperatureC?: number;
+                        /**
+                         * @description kWh per rated heat cost allocator unit, usually from the last annual bill (the building's heat energy ÷ all rated units). Without it the monthly information reports allocators in units and no kWh.
+                         * @example 0.85
+                         */
+                        kwhPerHcaUnit?: number;
+                    } | null;
                     heatingSystem?: {
                         /** @enum {string} */
                         fuel?: "natural-gas-h" | "natural-gas-l" | "heating-oil" | "heavy-oil" | "lpg" | "coke" | "lignite" | "hard-coal" | "wood" | "wood-pellets" | "wood-chips" | "electricity" | "district-heat" | "other";
@@ -7709,6 +8715,70 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MeterList"];
+                };
+            };
+            /** @description Every error of the API. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Every error of the API. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    getUnitMonthlyInformation: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The calendar month (`YYYY-MM`, the property’s time zone); the last one that has ended when absent. The current month and later ones are refused (400 MONTH_NOT_ENDED).
+                 * @example 2025-03
+                 */
+                month?: string;
+            };
+            header?: never;
+            path: {
+                unitId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The monthly consumption information of HeizkostenV §6a for one unit: heating and hot water of the month in kWh, against the month before, the same month a year before and the building’s average user. Cold water is not energy and is not part of it. Other units appear only as an average. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MonthlyInformation"];
                 };
             };
             /** @description Every error of the API. */

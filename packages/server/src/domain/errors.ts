@@ -10,6 +10,8 @@ export const ERROR_CODES = [
   'FORBIDDEN',
   /** A landlord's (or a property widget's) aggregate would combine too few units. */
   'AGGREGATION_TOO_SMALL',
+  /** A calendar month that has not ended yet in the property's time zone (monthly information). */
+  'MONTH_NOT_ENDED',
   'CONFLICT',
   'RATE_LIMITED',
   'PAYLOAD_TOO_LARGE',

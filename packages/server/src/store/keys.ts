@@ -645,6 +645,43 @@ export function alarmKeyOfIndexKey(
   return alarmKey(partnerId, meterId, since, code);
 }
 
+// ---- Webhooks ---------------------------------------------------------------
+
+/** An organisation's webhooks, all in one partition: the dispatcher reads them in one query. */
+export function organisationWebhooksPartition(partnerId: string, organisationId: string): string {
+  return `P#${partnerId}#O#${organisationId}#WEBHOOKS`;
+}
+
+export function webhookKey(
+  partnerId: string,
+  organisationId: string,
+  webhookId: string,
+): { pk: string; sk: string } {
+  return { pk: organisationWebhooksPartition(partnerId, organisationId), sk: `WH#${webhookId}` };
+}
+
+/** A webhook's delivery attempts, by time: the newest are one descending query. */
+export function webhookDeliveriesPartition(
+  partnerId: string,
+  organisationId: string,
+  webhookId: string,
+): string {
+  return `P#${partnerId}#O#${organisationId}#WH#${webhookId}#DELIVERIES`;
+}
+
+export function webhookDeliveryKey(
+  partnerId: string,
+  organisationId: string,
+  webhookId: string,
+  at: string,
+  deliveryId: string,
+): { pk: string; sk: string } {
+  return {
+    pk: webhookDeliveriesPartition(partnerId, organisationId, webhookId),
+    sk: `${at}#${deliveryId}`,
+  };
+}
+
 // ---- Benchmarks ---------------------------------------------------------------
 
 /** Partitions one write benchmark spreads its items over. */

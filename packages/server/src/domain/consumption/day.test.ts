@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { isDomainError } from '../errors.js';
-import { addDays, dayDistance, daysBetween, daysOfMonth, isDay, localDay, monthOf } from './day.js';
+import {
+  addDays,
+  addMonths,
+  dayDistance,
+  daysBetween,
+  daysOfMonth,
+  isDay,
+  localDay,
+  monthOf,
+} from './day.js';
 
 function codeOf(fn: () => unknown): string | null {
   try {
@@ -107,5 +116,14 @@ describe('monthOf, daysOfMonth, addDays, daysBetween', () => {
     expect(isDay('2026-02-29')).toBe(false);
     expect(isDay('2026-2-28')).toBe(false);
     expect(isDay('2026-02-28T00:00:00Z')).toBe(false);
+  });
+
+  it('steps months across years, and refuses what is not a month', () => {
+    expect(addMonths('2025-03', -1)).toBe('2025-02');
+    expect(addMonths('2025-01', -1)).toBe('2024-12');
+    expect(addMonths('2025-03', -12)).toBe('2024-03');
+    expect(addMonths('2024-12', 1)).toBe('2025-01');
+    expect(addMonths('2025-03', 0)).toBe('2025-03');
+    expect(codeOf(() => addMonths('2025-13', 1))).toBe('VALIDATION_FAILED');
   });
 });

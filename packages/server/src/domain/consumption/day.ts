@@ -106,3 +106,11 @@ export function daysOfMonth(month: string): string[] {
   const length = new Date(Date.UTC(year, monthIndex + 1, 0)).getUTCDate();
   return Array.from({ length }, (_, i) => `${month}-${String(i + 1).padStart(2, '0')}`);
 }
+
+/** The month `n` months after `month` (before it for negative `n`): `2025-03` −12 is `2024-03`. */
+export function addMonths(month: string, n: number): string {
+  const first = daysOfMonth(month)[0]!;
+  const index = Number(first.slice(0, 4)) * 12 + Number(first.slice(5, 7)) - 1 + n;
+  const year = Math.floor(index / 12);
+  return `${String(year).padStart(4, '0')}-${String(index - year * 12 + 1).padStart(2, '0')}`;
+}

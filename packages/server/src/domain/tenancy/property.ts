@@ -2,6 +2,7 @@ import { readAddress, type PostalAddress } from './address.js';
 import { mergePatch, type Versioned } from './entity.js';
 import {
   bool,
+  decimal,
   id,
   integer,
   invalid,
@@ -52,6 +53,27 @@ export interface HeatingSystem {
 }
 
 /**
+ * How the monthly consumption information (HeizkostenV §6a) turns registers
+ * that do not count energy into the kWh the law asks for.
+ */
+export interface EnergyConversion {
+  /**
+   * kWh per rated allocator unit, in practice from the last annual bill (the
+   * building's heat energy ÷ all rated units). Without it, allocators are
+   * reported in units only: there is no honest default.
+   */
+  kwhPerHcaUnit?: number;
+  /** Mean hot-water temperature t_w of §9(2)'s formula; DEFAULT_HOT_WATER_TEMPERATURE_C when absent. */
+  hotWaterTemperatureC?: number;
+}
+
+/** §9(2) HeizkostenV: "in der Regel 60 °C" where the temperature is not measured. */
+export const DEFAULT_HOT_WATER_TEMPERATURE_C = 60;
+/** Typo guards: above the cold-water inlet of the formula, below boiling. */
+export const HOT_WATER_TEMPERATURE_RANGE_C = { min: 20, max: 95 } as const;
+export const MAX_KWH_PER_HCA_UNIT = 1000;
+
+/**
  * The smallest number of units a landlord's aggregate may combine: fewer
  * would let a landlord read one tenant's consumption out of a property total.
  */
@@ -74,6 +96,8 @@ export interface Property extends Versioned {
   heatingSystem: HeatingSystem;
   /** Overrides DEFAULT_MINIMUM_AGGREGATION_UNITS upwards only; absent means the default. */
   minimumAggregationUnits?: number;
+  /** Absent: allocators without kWh, hot water at DEFAULT_HOT_WATER_TEMPERATURE_C. */
+  energyConversion?: EnergyConversion;
   /**
    * A change of operator in flight: set in the same write that makes
    * `toOrganisationId` the operator, removed once every meter has followed.
@@ -110,6 +134,7 @@ export interface NewProperty {
   timeZone?: string;
   heatingSystem: HeatingSystem;
   minimumAggregationUnits?: number;
+  energyConversion?: EnergyConversion;
 }
 
 /**
@@ -126,6 +151,8 @@ export interface PropertyPatch {
   timeZone?: string;
   heatingSystem?: HeatingSystem;
   minimumAggregationUnits?: number | null;
+  /** Replaces the whole setting; null removes it. */
+  energyConversion?: EnergyConversion | null;
 }
 
 /** Whether the runtime knows the IANA zone; Intl is pure computation, no I/O. */
@@ -154,6 +181,26 @@ function readHeatingSystem(value: unknown, field: string): HeatingSystem {
   };
 }
 
+/** An empty setting is no setting: it is dropped rather than stored as `{}`. */
+function readEnergyConversion(value: unknown, field: string): EnergyConversion | undefined {
+  const input = record(value, field);
+  const factor = optional(input.kwhPerHcaUnit, (v) =>
+    decimal(v, `${field}/kwhPerHcaUnit`, {
+      min: 0,
+      max: MAX_KWH_PER_HCA_UNIT,
+      exclusiveMin: true,
+    }),
+  );
+  const temperature = optional(input.hotWaterTemperatureC, (v) =>
+    decimal(v, `${field}/hotWaterTemperatureC`, HOT_WATER_TEMPERATURE_RANGE_C),
+  );
+  if (factor === undefined && temperature === undefined) return undefined;
+  return {
+    ...(factor === undefined ? {} : { kwhPerHcaUnit: factor }),
+    ...(temperature === undefined ? {} : { hotWaterTemperatureC: temperature }),
+  };
+}
+
 function readPropertyFields(input: Fields): PropertyFields {
   const organisationId = id(input.organisationId, 'organisationId');
   const manager = optional(input.managerOrganisationId, (v) => id(v, 'managerOrganisationId'));
@@ -164,6 +211,9 @@ function readPropertyFields(input: Fields): PropertyFields {
   const minimum = optional(input.minimumAggregationUnits, (v) =>
     integer(v, 'minimumAggregationUnits', DEFAULT_MINIMUM_AGGREGATION_UNITS, 1000),
   );
+  const conversion = optional(input.energyConversion, (v) =>
+    readEnergyConversion(v, 'energyConversion'),
+  );
   return {
     organisationId,
     ...(manager === undefined ? {} : { managerOrganisationId: manager }),
@@ -172,6 +222,7 @@ function readPropertyFields(input: Fields): PropertyFields {
     timeZone: readTimeZone(input.timeZone ?? DEFAULT_TIME_ZONE, 'timeZone'),
     heatingSystem: readHeatingSystem(input.heatingSystem, 'heatingSystem'),
     ...(minimum === undefined ? {} : { minimumAggregationUnits: minimum }),
+    ...(conversion === undefined ? {} : { energyConversion: conversion }),
   };
 }
 
@@ -197,6 +248,7 @@ export function applyPropertyPatch(current: Property, patch: PropertyPatch): Pro
         'timeZone',
         'heatingSystem',
         'minimumAggregationUnits',
+        'energyConversion',
       ],
       immutable: [],
     }),

@@ -6,6 +6,7 @@ import type { ErrorResponse } from '../schemas/common.js';
 /** HTTP status of each error code: the one place the domain's codes meet HTTP. */
 export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
   VALIDATION_FAILED: 400,
+  MONTH_NOT_ENDED: 400,
   UNAUTHENTICATED: 401,
   INVALID_CREDENTIALS: 401,
   FORBIDDEN: 403,
@@ -22,7 +23,12 @@ export const ERROR_STATUS: Readonly<Record<ErrorCode, number>> = {
 // For framework errors that carry only a status: the general code of each status.
 const CODE_BY_STATUS = new Map<number, ErrorCode>(
   Object.entries(ERROR_STATUS)
-    .filter(([code]) => code !== 'INVALID_CREDENTIALS' && code !== 'AGGREGATION_TOO_SMALL')
+    .filter(
+      ([code]) =>
+        code !== 'INVALID_CREDENTIALS' &&
+        code !== 'AGGREGATION_TOO_SMALL' &&
+        code !== 'MONTH_NOT_ENDED',
+    )
     .map(([code, status]) => [status, code as ErrorCode]),
 );
 

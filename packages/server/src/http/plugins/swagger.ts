@@ -38,6 +38,10 @@ const swaggerPlugin: FastifyPluginAsync<{ version: string }> = async (app, opts)
         { name: 'meters', description: 'Meters of a property or unit' },
         { name: 'widgets', description: 'Embed tokens for the widgets on partner pages' },
         { name: 'meter-keys', description: 'Importing and setting meter keys (never returned)' },
+        {
+          name: 'webhooks',
+          description: 'Signed POSTs of readings and alarms to an organisation’s own systems',
+        },
       ],
       components: {
         securitySchemes: {

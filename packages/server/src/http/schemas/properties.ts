@@ -1,8 +1,11 @@
 import { Type } from 'typebox';
 import {
+  DEFAULT_HOT_WATER_TEMPERATURE_C,
   DEFAULT_MINIMUM_AGGREGATION_UNITS,
   FUELS,
   HEATING_KINDS,
+  HOT_WATER_TEMPERATURE_RANGE_C,
+  MAX_KWH_PER_HCA_UNIT,
 } from '../../domain/tenancy/property.js';
 import { StringEnum } from './common.js';
 import { Id, listOf, Nullable, RecordMeta, Version } from './tenancy-common.js';
@@ -38,6 +41,38 @@ const MinimumAggregationUnits = Type.Integer({
     'when absent, and never lower.',
 });
 
+const EnergyConversion = Type.Object(
+  {
+    kwhPerHcaUnit: Type.Optional(
+      Type.Number({
+        exclusiveMinimum: 0,
+        maximum: MAX_KWH_PER_HCA_UNIT,
+        description:
+          'kWh per rated heat cost allocator unit, usually from the last annual bill (the ' +
+          "building's heat energy ÷ all rated units). Without it the monthly information " +
+          'reports allocators in units and no kWh.',
+        examples: [0.85],
+      }),
+    ),
+    hotWaterTemperatureC: Type.Optional(
+      Type.Number({
+        minimum: HOT_WATER_TEMPERATURE_RANGE_C.min,
+        maximum: HOT_WATER_TEMPERATURE_RANGE_C.max,
+        description:
+          'Mean hot-water temperature t_w of HeizkostenV §9(2): kWh = 2.5 × m³ × (t_w − 10). ' +
+          `${DEFAULT_HOT_WATER_TEMPERATURE_C} °C when absent.`,
+        examples: [DEFAULT_HOT_WATER_TEMPERATURE_C],
+      }),
+    ),
+  },
+  {
+    additionalProperties: false,
+    description:
+      'How the monthly consumption information (HeizkostenV §6a) converts allocator units and ' +
+      'hot-water m³ into kWh.',
+  },
+);
+
 const TimeZone = Type.String({
   maxLength: 64,
   description: 'IANA zone; days and months of consumption are its local ones.',
@@ -72,6 +107,7 @@ export const Property = Type.Object(
     timeZone: Type.String(),
     heatingSystem: HeatingSystem,
     minimumAggregationUnits: Type.Optional(Type.Integer()),
+    energyConversion: Type.Optional(EnergyConversion),
     transfer: Type.Optional(PendingTransfer),
     ...RecordMeta,
   },
@@ -89,6 +125,7 @@ export const CreatePropertyRequest = Type.Object(
     timeZone: Type.Optional(TimeZone),
     heatingSystem: HeatingSystem,
     minimumAggregationUnits: Type.Optional(MinimumAggregationUnits),
+    energyConversion: Type.Optional(EnergyConversion),
   },
   { $id: 'CreatePropertyRequest', additionalProperties: false },
 );
@@ -110,6 +147,7 @@ export const UpdatePropertyRequest = Type.Object(
     timeZone: Type.Optional(TimeZone),
     heatingSystem: Type.Optional(HeatingSystem),
     minimumAggregationUnits: Nullable(MinimumAggregationUnits),
+    energyConversion: Nullable(EnergyConversion),
   },
   {
     $id: 'UpdatePropertyRequest',

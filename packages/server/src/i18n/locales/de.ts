@@ -9,6 +9,8 @@ export const de: Messages = {
     FORBIDDEN: 'Dazu sind Sie nicht berechtigt.',
     AGGREGATION_TOO_SMALL:
       'In diesem Zeitraum haben zu wenige Einheiten Daten, um eine Summe zu zeigen, ohne den Verbrauch eines Haushalts offenzulegen; bitte wählen Sie einen längeren Zeitraum.',
+    MONTH_NOT_ENDED:
+      'Die monatliche Verbrauchsinformation gibt es nur für abgeschlossene Kalendermonate; dieser Monat ist in der Zeitzone der Liegenschaft noch nicht zu Ende. Bitte wählen Sie einen früheren Monat.',
     CONFLICT:
       'Dies wurde inzwischen von jemand anderem geändert; bitte neu laden und erneut versuchen.',
     RATE_LIMITED: 'Zu viele Anfragen; bitte warten Sie einen Moment und versuchen Sie es erneut.',

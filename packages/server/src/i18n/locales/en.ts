@@ -9,6 +9,8 @@ export const en = {
     FORBIDDEN: 'You are not allowed to do this.',
     AGGREGATION_TOO_SMALL:
       'Too few units have data in this period to show their total without revealing one household’s consumption; choose a longer period.',
+    MONTH_NOT_ENDED:
+      'The monthly information covers calendar months that have ended; this month has not ended yet in the property’s time zone. Choose an earlier month.',
     CONFLICT: 'This was changed by someone else in the meantime; load it again and retry.',
     RATE_LIMITED: 'Too many requests; please wait a moment and try again.',
     PAYLOAD_TOO_LARGE: 'The request body is too large.',

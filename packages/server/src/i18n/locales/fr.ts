@@ -9,6 +9,8 @@ export const fr: Messages = {
     FORBIDDEN: 'Vous n’êtes pas autorisé à faire cela.',
     AGGREGATION_TOO_SMALL:
       'Trop peu de logements ont des données sur cette période pour en montrer le total sans révéler la consommation d’un ménage ; choisissez une période plus longue.',
+    MONTH_NOT_ENDED:
+      'L’information mensuelle porte sur des mois civils terminés ; ce mois n’est pas encore terminé dans le fuseau horaire de l’immeuble. Choisissez un mois antérieur.',
     CONFLICT: 'Ceci a été modifié entre-temps ; rechargez-le et réessayez.',
     RATE_LIMITED: 'Trop de requêtes ; veuillez patienter un instant et réessayer.',
     PAYLOAD_TOO_LARGE: 'Le corps de la requête est trop volumineux.',

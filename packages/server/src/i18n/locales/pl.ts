@@ -9,6 +9,8 @@ export const pl: Messages = {
     FORBIDDEN: 'Nie masz uprawnień, aby to zrobić.',
     AGGREGATION_TOO_SMALL:
       'W tym okresie zbyt mało lokali ma dane, aby pokazać sumę bez ujawnienia zużycia jednego gospodarstwa; wybierz dłuższy okres.',
+    MONTH_NOT_ENDED:
+      'Miesięczna informacja o zużyciu obejmuje tylko zakończone miesiące kalendarzowe; ten miesiąc w strefie czasowej nieruchomości jeszcze się nie skończył. Wybierz wcześniejszy miesiąc.',
     CONFLICT: 'Ktoś inny w międzyczasie to zmienił; wczytaj ponownie i spróbuj jeszcze raz.',
     RATE_LIMITED: 'Zbyt wiele żądań; odczekaj chwilę i spróbuj ponownie.',
     PAYLOAD_TOO_LARGE: 'Treść żądania jest za duża.',

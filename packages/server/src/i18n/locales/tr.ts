@@ -9,6 +9,8 @@ export const tr: Messages = {
     FORBIDDEN: 'Bunu yapmaya yetkiniz yok.',
     AGGREGATION_TOO_SMALL:
       'Bu dönemde, bir hanenin tüketimini açığa çıkarmadan toplamı göstermek için yeterli sayıda birimin verisi yok; daha uzun bir dönem seçin.',
+    MONTH_NOT_ENDED:
+      'Aylık tüketim bilgisi yalnızca sona ermiş takvim aylarını kapsar; bu ay, mülkün saat diliminde henüz bitmedi. Daha önceki bir ay seçin.',
     CONFLICT: 'Bu, bu arada başka biri tarafından değiştirildi; yeniden yükleyip tekrar deneyin.',
     RATE_LIMITED: 'Çok fazla istek; lütfen biraz bekleyip tekrar deneyin.',
     PAYLOAD_TOO_LARGE: 'İstek gövdesi çok büyük.',
