@@ -144,6 +144,28 @@ export function createDynamoMeterKeyStore(options: DynamoMeterKeyStoreOptions): 
     }
   }
 
+  /** The slots the meters' keyRefs name, read in batches, by meter id; missing ones left out. */
+  async function slotsNamed(
+    partnerId: string,
+    meters: readonly { meterId: string; keyRef: string }[],
+  ): Promise<Map<string, { item: Item; slot: Slot }>> {
+    checkKeyParts({ partnerId });
+    meters.forEach(({ meterId }) => checkKeyParts({ meterId }));
+    const unique = [...new Set(meters.map((m) => m.meterId))];
+    const items = await batchGet(
+      ctx,
+      unique.map((meterId) => meterKeyKey(partnerId, meterId)),
+    );
+    const byMeter = new Map(items.map((item) => [String(item.meterId), item]));
+    const out = new Map<string, { item: Item; slot: Slot }>();
+    for (const { meterId, keyRef } of meters) {
+      const item = byMeter.get(meterId);
+      const slot = item ? slotsOf(item).find((s) => s.keyRef === keyRef) : undefined;
+      if (item && slot) out.set(meterId, { item, slot });
+    }
+    return out;
+  }
+
   return {
     async get(partnerId, meterId, keyRef) {
       checkKeyParts({ partnerId, meterId });
@@ -153,43 +175,21 @@ export function createDynamoMeterKeyStore(options: DynamoMeterKeyStoreOptions): 
     },
 
     async getMany(partnerId, meters) {
-      checkKeyParts({ partnerId });
-      meters.forEach(({ meterId }) => checkKeyParts({ meterId }));
-      const unique = [...new Set(meters.map((m) => m.meterId))];
-      const items = await batchGet(
-        ctx,
-        unique.map((meterId) => meterKeyKey(partnerId, meterId)),
-      );
-      const byMeter = new Map(items.map((item) => [String(item.meterId), item]));
       const out = new Map<string, StoredMeterKey>();
-      for (const { meterId, keyRef } of meters) {
-        const item = byMeter.get(meterId);
-        const slot = item ? slotsOf(item).find((s) => s.keyRef === keyRef) : undefined;
-        if (item && slot) out.set(meterId, storedOf(item, slot));
+      for (const [meterId, { item, slot }] of await slotsNamed(partnerId, meters)) {
+        out.set(meterId, storedOf(item, slot));
       }
       return out;
     },
 
     async statuses(partnerId, meters) {
-      checkKeyParts({ partnerId });
-      meters.forEach(({ meterId }) => checkKeyParts({ meterId }));
-      const unique = [...new Set(meters.map((m) => m.meterId))];
-      const items = await batchGet(
-        ctx,
-        unique.map((meterId) => meterKeyKey(partnerId, meterId)),
-      );
-      const byMeter = new Map(items.map((item) => [String(item.meterId), item]));
       const out = new Map<string, MeterKeyStatus>();
-      for (const { meterId, keyRef } of meters) {
-        const item = byMeter.get(meterId);
-        const slot = item ? slotsOf(item).find((s) => s.keyRef === keyRef) : undefined;
-        if (slot) {
-          out.set(meterId, {
-            keyRef: slot.keyRef,
-            masterKeyId: slot.masterKeyId,
-            updatedAt: slot.storedAt,
-          });
-        }
+      for (const [meterId, { slot }] of await slotsNamed(partnerId, meters)) {
+        out.set(meterId, {
+          keyRef: slot.keyRef,
+          masterKeyId: slot.masterKeyId,
+          updatedAt: slot.storedAt,
+        });
       }
       return out;
     },

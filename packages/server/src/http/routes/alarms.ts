@@ -14,16 +14,9 @@ import { AlarmParams, MeterAlarmsQuery, OrganisationAlarmsQuery } from '../schem
 import { ErrorRef } from '../schemas/common.js';
 import { MeterParams } from '../schemas/meters.js';
 import { OrganisationParams } from '../schemas/organisations.js';
-import {
-  INGEST_READERS,
-  outsideTenancy,
-  periodInstants,
-  reachOf,
-  unitValuesRefused,
-} from './ingest-access.js';
+import { INGEST_READERS, outsideTenancy, periodInstants, meterReach } from './ingest-access.js';
 import { meterScope } from './meters.js';
 import {
-  loadProperty,
   MANAGERS,
   notFound,
   pageOptions,
@@ -162,17 +155,12 @@ const alarmRoutes: FastifyPluginAsyncTypebox<AlarmRoutesOptions> = async (app, o
     },
     async (request, reply) => {
       const partnerId = partnerOf(request);
-      const meter = await meters.get(partnerId, request.params.meterId);
-      if (meter === null) throw notFound(`meter ${request.params.meterId}`);
-      const grants = request.authorize(meterScope(meter));
-      const property = await loadProperty(properties, partnerId, meter.propertyId);
-      const reach = await reachOf(request, grants, {
-        tenancies,
-        property,
-        ...(meter.unitId === undefined ? {} : { unitId: meter.unitId }),
-        now: now(),
-      });
-      if (reach.view === 'landlord' && meter.unitId !== undefined) throw unitValuesRefused();
+      const { meter, property, reach } = await meterReach(
+        request,
+        { meters, properties, tenancies },
+        request.params.meterId,
+        now(),
+      );
       const { query } = request;
       let range: TimeRange = { from: utc(query.from, EARLIEST), to: utc(query.to, LATEST) };
       /** A tenant's tenancies as instants, cut to the range; `end` where a tenancy ends. */

@@ -3,10 +3,12 @@ import type { Role, RoleGrant } from '../../auth/principal.js';
 import { addDays, localDay } from '../../domain/consumption/day.js';
 import { DomainError } from '../../domain/errors.js';
 import { everyItem } from '../../domain/tenancy/every-item.js';
-import type { TenancyStore } from '../../domain/tenancy/ports.js';
+import type { Meter } from '../../domain/tenancy/meter.js';
+import type { MeterStore, PropertyStore, TenancyStore } from '../../domain/tenancy/ports.js';
 import type { Property } from '../../domain/tenancy/property.js';
 import { periodCovers, type Period } from '../../domain/tenancy/tenancy.js';
-import { MANAGERS } from './tenancy-access.js';
+import { meterScope } from './meters.js';
+import { loadProperty, MANAGERS, notFound, partnerOf } from './tenancy-access.js';
 
 /**
  * How far a caller that reached a unit, property or meter may look into its
@@ -199,4 +201,34 @@ export function periodInstants(period: Period, timeZone: string): { from: string
     from: localDayStart(period.from, timeZone),
     ...(period.to === undefined ? {} : { to: localDayStart(addDays(period.to, 1), timeZone) }),
   };
+}
+
+/**
+ * A meter named in the path, authorised, with its property and the caller's
+ * reach over it: what a meter's readings and alarms both start from. A
+ * landlord is refused a unit's meter here.
+ */
+export async function meterReach(
+  request: FastifyRequest,
+  deps: {
+    meters: Pick<MeterStore, 'get'>;
+    properties: Pick<PropertyStore, 'get'>;
+    tenancies: Pick<TenancyStore, 'listByUnit'>;
+  },
+  meterId: string,
+  now: Date,
+): Promise<{ meter: Meter; property: Property; reach: Reach }> {
+  const partnerId = partnerOf(request);
+  const meter = await deps.meters.get(partnerId, meterId);
+  if (meter === null) throw notFound(`meter ${meterId}`);
+  const grants = request.authorize(meterScope(meter));
+  const property = await loadProperty(deps.properties, partnerId, meter.propertyId);
+  const reach = await reachOf(request, grants, {
+    tenancies: deps.tenancies,
+    property,
+    ...(meter.unitId === undefined ? {} : { unitId: meter.unitId }),
+    now,
+  });
+  if (reach.view === 'landlord' && meter.unitId !== undefined) throw unitValuesRefused();
+  return { meter, property, reach };
 }

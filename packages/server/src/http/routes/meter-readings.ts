@@ -5,15 +5,9 @@ import type { MeterStore, PropertyStore, TenancyStore } from '../../domain/tenan
 import { ErrorRef } from '../schemas/common.js';
 import { ReadingsQuery, ReceptionsQuery } from '../schemas/ingest.js';
 import { MeterParams } from '../schemas/meters.js';
-import {
-  INGEST_READERS,
-  outsideTenancy,
-  periodInstants,
-  reachOf,
-  unitValuesRefused,
-} from './ingest-access.js';
+import { INGEST_READERS, outsideTenancy, periodInstants, meterReach } from './ingest-access.js';
 import { meterScope } from './meters.js';
-import { loadProperty, MANAGERS, notFound, partnerOf, pageOptions } from './tenancy-access.js';
+import { MANAGERS, notFound, partnerOf, pageOptions } from './tenancy-access.js';
 
 export interface MeterReadingRoutesOptions {
   properties: Pick<PropertyStore, 'get'>;
@@ -73,20 +67,15 @@ const meterReadingRoutes: FastifyPluginAsyncTypebox<MeterReadingRoutesOptions> =
     },
     async (request, reply) => {
       const partnerId = partnerOf(request);
-      const meter = await meters.get(partnerId, request.params.meterId);
-      if (meter === null) throw notFound(`meter ${request.params.meterId}`);
-      const grants = request.authorize(meterScope(meter));
-      const property = await loadProperty(properties, partnerId, meter.propertyId);
-      const reach = await reachOf(request, grants, {
-        tenancies,
-        property,
-        ...(meter.unitId === undefined ? {} : { unitId: meter.unitId }),
-        now: now(),
-      });
+      const { meter, property, reach } = await meterReach(
+        request,
+        { meters, properties, tenancies },
+        request.params.meterId,
+        now(),
+      );
       const { query } = request;
       let range: TimeRange = { from: utc(query.from, EARLIEST), to: utc(query.to, LATEST) };
       let windows: TimeRange[] | null = null;
-      if (reach.view === 'landlord' && meter.unitId !== undefined) throw unitValuesRefused();
       if (reach.view === 'tenant') {
         windows = reach.periods
           .map((p) => periodInstants(p, property.timeZone))
