@@ -89,7 +89,14 @@ describe('the published build', () => {
     `;
     const cjs = await run(process.execPath, ['-e', script], { cwd: workDir });
     expect(JSON.parse(cjs.stdout)).toEqual({
-      exports: ['ZaehlwerkError', 'createClient', 'isZaehlwerkError'],
+      exports: [
+        'DEFAULT_WEBHOOK_TOLERANCE_SECONDS',
+        'WEBHOOK_SIGNATURE_HEADER',
+        'ZaehlwerkError',
+        'createClient',
+        'isZaehlwerkError',
+        'verifyWebhook',
+      ],
       methods: ['function', 'function', 'function', 'function', 'function'],
       branded: true,
       // Port 1 is one fetch refuses to use: the call fails without a request.
@@ -105,6 +112,9 @@ describe('the published build', () => {
       ],
       { cwd: workDir },
     );
-    expect(esm.stdout.trim()).toBe('ZaehlwerkError,createClient,isZaehlwerkError');
+    expect(esm.stdout.trim()).toBe(
+      'DEFAULT_WEBHOOK_TOLERANCE_SECONDS,WEBHOOK_SIGNATURE_HEADER,ZaehlwerkError,createClient,' +
+        'isZaehlwerkError,verifyWebhook',
+    );
   });
 });
