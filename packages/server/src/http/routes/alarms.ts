@@ -14,7 +14,7 @@ import { AlarmParams, MeterAlarmsQuery, OrganisationAlarmsQuery } from '../schem
 import { ErrorRef } from '../schemas/common.js';
 import { MeterParams } from '../schemas/meters.js';
 import { OrganisationParams } from '../schemas/organisations.js';
-import { INGEST_READERS, outsideTenancy, periodInstants, meterReach } from './ingest-access.js';
+import { INGEST_READERS, meterReach, tenancyWindows } from './ingest-access.js';
 import { meterScope } from './meters.js';
 import {
   MANAGERS,
@@ -166,16 +166,7 @@ const alarmRoutes: FastifyPluginAsyncTypebox<AlarmRoutesOptions> = async (app, o
       /** A tenant's tenancies as instants, cut to the range; `end` where a tenancy ends. */
       let windows: Array<TimeRange & { end?: string }> | null = null;
       if (reach.view === 'tenant') {
-        windows = reach.periods
-          .map((p) => periodInstants(p, property.timeZone))
-          .map((w) => ({
-            from: w.from > range.from ? w.from : range.from,
-            to: w.to === undefined || w.to > range.to ? range.to : w.to,
-            ...(w.to === undefined ? {} : { end: w.to }),
-          }))
-          .filter((w) => w.from < w.to);
-        if (windows.length === 0) throw outsideTenancy();
-        range = { from: windows[0]!.from, to: windows.at(-1)!.to };
+        ({ windows, range } = tenancyWindows(reach.periods, property.timeZone, range));
       }
       const page = await ingest.listMeterAlarms(partnerId, meter.id, range, pageOptions(query));
       const items = page.items.flatMap((alarm) => {

@@ -232,3 +232,28 @@ export async function meterReach(
   if (reach.view === 'landlord' && meter.unitId !== undefined) throw unitValuesRefused();
   return { meter, property, reach };
 }
+
+/**
+ * A tenant's tenancies as instants cut to `range`, each with `end` where the
+ * tenancy ends, and the range narrowed to them; outsideTenancy when none
+ * overlaps. What a meter's readings and alarms both show a tenant.
+ */
+export function tenancyWindows(
+  periods: readonly Period[],
+  timeZone: string,
+  range: { from: string; to: string },
+): {
+  windows: Array<{ from: string; to: string; end?: string }>;
+  range: { from: string; to: string };
+} {
+  const windows = periods
+    .map((p) => periodInstants(p, timeZone))
+    .map((w) => ({
+      from: w.from > range.from ? w.from : range.from,
+      to: w.to === undefined || w.to > range.to ? range.to : w.to,
+      ...(w.to === undefined ? {} : { end: w.to }),
+    }))
+    .filter((w) => w.from < w.to);
+  if (windows.length === 0) throw outsideTenancy();
+  return { windows, range: { from: windows[0]!.from, to: windows.at(-1)!.to } };
+}

@@ -5,7 +5,7 @@ import type { MeterStore, PropertyStore, TenancyStore } from '../../domain/tenan
 import { ErrorRef } from '../schemas/common.js';
 import { ReadingsQuery, ReceptionsQuery } from '../schemas/ingest.js';
 import { MeterParams } from '../schemas/meters.js';
-import { INGEST_READERS, outsideTenancy, periodInstants, meterReach } from './ingest-access.js';
+import { INGEST_READERS, meterReach, tenancyWindows } from './ingest-access.js';
 import { meterScope } from './meters.js';
 import { MANAGERS, notFound, partnerOf, pageOptions } from './tenancy-access.js';
 
@@ -77,15 +77,7 @@ const meterReadingRoutes: FastifyPluginAsyncTypebox<MeterReadingRoutesOptions> =
       let range: TimeRange = { from: utc(query.from, EARLIEST), to: utc(query.to, LATEST) };
       let windows: TimeRange[] | null = null;
       if (reach.view === 'tenant') {
-        windows = reach.periods
-          .map((p) => periodInstants(p, property.timeZone))
-          .map((w) => ({
-            from: w.from > range.from ? w.from : range.from,
-            to: w.to === undefined || w.to > range.to ? range.to : w.to,
-          }))
-          .filter((w) => w.from < w.to);
-        if (windows.length === 0) throw outsideTenancy();
-        range = { from: windows[0]!.from, to: windows.at(-1)!.to };
+        ({ windows, range } = tenancyWindows(reach.periods, property.timeZone, range));
       }
       const page = await ingest.listReadings(partnerId, meter.id, range, {
         ...pageOptions(query),
