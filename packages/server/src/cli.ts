@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { ConfigError, parseConfig, SETTINGS } from './config.js';
+import { ConfigError, parseConfig, SETTINGS, type Config } from './config.js';
 import { formatCredentials } from './demo/seed.js';
 import { runGatewayCommand } from './gateway-cli.js';
 import { runIngestWorkerCommand } from './ingest-worker-cli.js';
@@ -21,9 +21,11 @@ Commands:
              store telegram batches read over an MQTT shared subscription
              (the ingest rule's republish topics); any number of workers
              (zw-server ingest-worker --help)
-  iot-deploy create or update what AWS IoT Core needs (gateway policy, each
-             partner's claim policy and provisioning template, the ingest
-             rule); changes nothing that already matches
+  iot-deploy create or update what AWS IoT Core needs (gateway policy, ingest
+             worker policy, each partner's claim policy and provisioning
+             template, the ingest rule: --ingest-action http POSTs batches to
+             --ingest-url, republish hands them to ingest workers as
+             --republish-role-arn); changes nothing that already matches
   keys       meter key master key: 'keys rotate' makes a new local master key
              current and rewraps every stored meter key to it; 'keys rewrap'
              only rewraps (to the local file's current key, or to --kms-key-id
@@ -61,6 +63,19 @@ function labLines(platform: Platform): string[] {
   ];
 }
 
+function ingestLine(config: Config): string {
+  if (config.ingest === 'rule') {
+    return config.iot === 'aws'
+      ? "the zw_ingest rule's HTTP action, in this process"
+      : 'the zw_ingest rule, in this process (--ingest mqtt: workers on a shared subscription)';
+  }
+  const own =
+    config.iot === 'local' && config.ingestWorkers > 0
+      ? `${config.ingestWorkers} worker session${config.ingestWorkers === 1 ? '' : 's'} in this process`
+      : 'no worker in this process';
+  return `MQTT workers on $share/zw-ingest (${own}; add more with zw-server ingest-worker); live updates from their events`;
+}
+
 async function start(argv: string[]): Promise<number> {
   const config = parseConfig(argv, process.env);
   const platform = await startPlatform(config);
@@ -93,6 +108,7 @@ async function start(argv: string[]): Promise<number> {
       `  Health     ${platform.url}/health`,
       `  Storage    ${storage}, table ${config.table}`,
       ...iotLines,
+      `  Ingest     ${ingestLine(config)}`,
       ...(platform.demo === null ? [] : ['', formatCredentials(platform.demo)]),
       ...(platform.demo === null || platform.simulatedGateway === null
         ? []

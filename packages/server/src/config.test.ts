@@ -17,6 +17,9 @@ describe('parseConfig', () => {
       demo: false,
       minAggregationUnits: 3,
       webhookAllowLocalUrls: false,
+      ingestAction: 'http',
+      ingest: 'rule',
+      ingestWorkers: 1,
     });
   });
 
@@ -51,6 +54,41 @@ describe('parseConfig', () => {
       iot: 'aws',
       ingestToken: token,
     });
+  });
+
+  it('takes ingest workers instead of the HTTP action: no token, but the events certificate', () => {
+    expect(parseConfig(['--ingest', 'mqtt', '--ingest-workers', '3'], {})).toMatchObject({
+      ingest: 'mqtt',
+      ingestWorkers: 3,
+    });
+    expect(() => parseConfig(['--ingest', 'kafka'], {})).toThrow(/--ingest/);
+    expect(() => parseConfig(['--ingest-workers', '17'], {})).toThrow(/--ingest-workers/);
+    expect(() => parseConfig(['--iot', 'aws', '--ingest', 'mqtt'], {})).toThrow(
+      /ZW_INGEST_EVENTS_CERT \(--ingest-events-cert\)[\s\S]*ZW_INGEST_EVENTS_CA/,
+    );
+    const files = ['--ingest-events-cert', 'c.pem', '--ingest-events-key', 'k.pem'];
+    expect(
+      parseConfig(
+        ['--iot', 'aws', '--ingest', 'mqtt', ...files, '--ingest-events-ca', 'ca.pem'],
+        {},
+      ),
+    ).toMatchObject({ iot: 'aws', ingest: 'mqtt', ingestEventsCa: 'ca.pem' });
+  });
+
+  it('reads the ingest rule action and its role for iot-deploy', () => {
+    const role = 'arn:aws:iam::123456789012:role/zw-ingest-republish';
+    expect(
+      parseConfig(['--ingest-action', 'republish', '--republish-role-arn', role], {}),
+    ).toMatchObject({ ingestAction: 'republish', republishRoleArn: role });
+    expect(parseConfig([], { ZW_INGEST_ACTION: 'republish' }).ingestAction).toBe('republish');
+    expect(() => parseConfig(['--ingest-action', 'sqs'], {})).toThrow(/--ingest-action/);
+    expect(() => parseConfig([], { ZW_REPUBLISH_ROLE_ARN: 'zw-ingest-republish' })).toThrow(
+      /ZW_REPUBLISH_ROLE_ARN/,
+    );
+  });
+
+  it('needs no ingest token with --iot aws for a command that serves no API', () => {
+    expect(parseConfig(['--iot', 'aws'], {}, { servesApi: false }).iot).toBe('aws');
   });
 
   it('reads ZW_* variables and lets flags win over them', () => {

@@ -62,13 +62,25 @@ export const ConfigSchema = Type.Object(
     webhookAllowLocalUrls: Type.Boolean({ default: false }),
     /** Meters of the simulated gateway the local emulator runs (the lab's gateway); 0: none. */
     simulateMeters: Type.Integer({ minimum: 0, maximum: 1000, default: 0 }),
+    /**
+     * How batches reach the ingest: `rule`, the rule's action in this process (the emulator's
+     * in-process rule, or the HTTP action on AWS); `mqtt`, ingest workers on a shared
+     * subscription, and this server's live hub fed from their ingest events.
+     */
+    ingest: Type.Enum(['rule', 'mqtt'], { default: 'rule' }),
+    /** With `ingest=mqtt` and the local emulator: workers run in this process (0: external only). */
+    ingestWorkers: Type.Integer({ minimum: 0, maximum: 16, default: 1 }),
+    /** With `ingest=mqtt` on AWS: an ingest worker certificate, its key and the CA, for the events. */
+    ingestEventsCert: Type.Optional(Type.String({ minLength: 1 })),
+    ingestEventsKey: Type.Optional(Type.String({ minLength: 1 })),
+    ingestEventsCa: Type.Optional(Type.String({ minLength: 1 })),
     /** Which IoT Core: the local emulator, or AWS IoT Core through the AWS adapter. */
     iot: Type.Enum(['local', 'aws'], { default: 'local' }),
     /** AWS IoT control-plane endpoint override (VPC endpoints, tests); AWS's regional one when absent. */
     awsIotEndpoint: Type.Optional(Type.String({ pattern: '^https?://[^\\s]+$' })),
     /** The account's iot:Data-ATS endpoint; looked up with DescribeEndpoint when absent. */
     awsIotDataEndpoint: Type.Optional(Type.String({ pattern: '^https?://[^\\s]+$' })),
-    /** The shared secret the ingest rule's HTTP action sends; required with iot=aws. */
+    /** The shared secret the ingest rule's HTTP action sends; required with iot=aws, ingest=rule. */
     ingestToken: Type.Optional(Type.String({ minLength: 32 })),
     /** For `zw-server iot-deploy`: the account of the policy ARNs. */
     awsAccountId: Type.Optional(Type.String({ pattern: '^\\d{12}$' })),
@@ -80,6 +92,15 @@ export const ConfigSchema = Type.Object(
     ),
     /** For `zw-server iot-deploy`: partner ids (comma-separated), each gets a claim policy and template. */
     partners: Type.Optional(Type.String({ pattern: '^[A-Za-z0-9_-]+(,[A-Za-z0-9_-]+)*$' })),
+    /**
+     * For `zw-server iot-deploy`: what the `zw_ingest` rule does with a batch: POST it to
+     * `ingestUrl`, or republish it to the MQTT ingest workers' topics.
+     */
+    ingestAction: Type.Enum(['http', 'republish'], { default: 'http' }),
+    /** For `zw-server iot-deploy --ingest-action republish`: the role the rule publishes as. */
+    republishRoleArn: Type.Optional(
+      Type.String({ pattern: '^arn:aws[a-z-]*:iam::\\d{12}:role/.+$' }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -192,6 +213,39 @@ export const SETTINGS: readonly Setting[] = [
   },
   { key: 'iot', flag: 'iot', env: 'ZW_IOT', description: 'local (the emulator) or aws' },
   {
+    key: 'ingest',
+    flag: 'ingest',
+    env: 'ZW_INGEST',
+    description:
+      'rule (the ingest rule in this process) or mqtt (ingest workers, shared subscription)',
+  },
+  {
+    key: 'ingestWorkers',
+    flag: 'ingest-workers',
+    env: 'ZW_INGEST_WORKERS',
+    description:
+      'ingest=mqtt, local IoT Core: ingest worker sessions run in this process (default 1)',
+  },
+  {
+    key: 'ingestEventsCert',
+    flag: 'ingest-events-cert',
+    env: 'ZW_INGEST_EVENTS_CERT',
+    description:
+      'ingest=mqtt on AWS: ingest worker certificate (PEM file) to read the ingest events',
+  },
+  {
+    key: 'ingestEventsKey',
+    flag: 'ingest-events-key',
+    env: 'ZW_INGEST_EVENTS_KEY',
+    description: 'ingest=mqtt on AWS: its private key (PEM file)',
+  },
+  {
+    key: 'ingestEventsCa',
+    flag: 'ingest-events-ca',
+    env: 'ZW_INGEST_EVENTS_CA',
+    description: "ingest=mqtt on AWS: the CA of IoT Core's server certificate (Amazon Root CA 1)",
+  },
+  {
     key: 'awsIotEndpoint',
     flag: 'aws-iot-endpoint',
     env: 'ZW_AWS_IOT_ENDPOINT',
@@ -233,6 +287,19 @@ export const SETTINGS: readonly Setting[] = [
     env: 'ZW_PARTNERS',
     description: 'iot-deploy: partner ids, comma-separated (claim policy and template each)',
   },
+  {
+    key: 'ingestAction',
+    flag: 'ingest-action',
+    env: 'ZW_INGEST_ACTION',
+    description:
+      'iot-deploy: the ingest rule POSTs to --ingest-url (http) or feeds ingest workers (republish)',
+  },
+  {
+    key: 'republishRoleArn',
+    flag: 'republish-role-arn',
+    env: 'ZW_REPUBLISH_ROLE_ARN',
+    description: 'iot-deploy: IAM role the ingest rule republishes as (--ingest-action republish)',
+  },
 ];
 
 export class ConfigError extends Error {
@@ -250,6 +317,8 @@ export class ConfigError extends Error {
 export function parseConfig(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
+  /** `servesApi: false` for commands that run no HTTP server (an ingest worker). */
+  options: { servesApi?: boolean } = {},
 ): Config {
   let flags: Record<string, string | boolean | undefined>;
   try {
@@ -280,8 +349,20 @@ export function parseConfig(
   const value = Value.Default(ConfigSchema, Value.Convert(ConfigSchema, raw));
   if (Value.Check(ConfigSchema, value)) {
     // The ingest route is open to the internet on AWS; it must not run without its secret.
-    if (value.iot === 'aws' && value.ingestToken === undefined) {
+    if (
+      value.iot === 'aws' &&
+      value.ingest === 'rule' &&
+      value.ingestToken === undefined &&
+      options.servesApi !== false
+    ) {
       throw new ConfigError(['ZW_INGEST_TOKEN (--ingest-token) is required with --iot aws']);
+    }
+    if (value.iot === 'aws' && value.ingest === 'mqtt') {
+      const missing = (['ingestEventsCert', 'ingestEventsKey', 'ingestEventsCa'] as const)
+        .filter((key) => value[key] === undefined)
+        .map((key) => SETTINGS.find((s) => s.key === key)!)
+        .map((s) => `${s.env} (--${s.flag}) is required with --iot aws --ingest mqtt`);
+      if (missing.length > 0) throw new ConfigError(missing);
     }
     return value;
   }

@@ -1,10 +1,19 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { X509Certificate } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useDynaliteTable } from '../test/ports/dynalite-table.js';
-import { ConfigError } from './config.js';
+import { ConfigError, parseConfig } from './config.js';
 import { runIngestWorkerCommand, type IngestWorkerCommandIo } from './ingest-worker-cli.js';
+import { ACCOUNT, REGION, startFakeAwsIot, type FakeAwsIot } from './iot/aws/aws-test-kit.js';
+import { runIotDeploy } from './iot-deploy.js';
+import {
+  buildArn,
+  connectionPolicyVariables,
+  isAllowed,
+  type PolicyDocument,
+} from './iot/local/policy/index.js';
 import {
   loadOrCreateCertificateAuthority,
   verifyClientCertificate,
@@ -83,5 +92,157 @@ describe('zw-server ingest-worker', () => {
       isClaim: false,
     });
     expect(made.out).toContain('zw-server ingest-worker --mqtt-url');
+  });
+});
+
+describe('zw-server ingest-worker on AWS IoT Core', () => {
+  let fake: FakeAwsIot;
+  const saved = { ...process.env };
+  const dirs: string[] = [];
+  beforeAll(async () => {
+    fake = await startFakeAwsIot();
+    // The SDK's credential chain reads these; the fake does not check them.
+    process.env.AWS_ACCESS_KEY_ID = 'AKIDEXAMPLE';
+    process.env.AWS_SECRET_ACCESS_KEY = 'secret';
+  });
+  afterAll(async () => {
+    await fake.close();
+    process.env = saved;
+    await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
+  });
+  const tempDir = async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'zw-worker-aws-'));
+    dirs.push(dir);
+    return dir;
+  };
+  const aws = () => ['--iot', 'aws', '--aws-iot-endpoint', fake.url];
+
+  it('makes credentials the deployed worker policy admits under the printed client id', async () => {
+    await runIotDeploy(
+      parseConfig(
+        [
+          '--aws-iot-endpoint',
+          fake.url,
+          '--aws-account-id',
+          ACCOUNT,
+          '--provisioning-role-arn',
+          `arn:aws:iam::${ACCOUNT}:role/zw-provisioning`,
+          '--partners',
+          'acme',
+          '--ingest-action',
+          'republish',
+          '--republish-role-arn',
+          `arn:aws:iam::${ACCOUNT}:role/zw-ingest-republish`,
+        ],
+        {},
+      ),
+      () => undefined,
+    );
+    fake.requests.length = 0;
+
+    const dir = await tempDir();
+    const made = io(dir);
+    // No --ingest-token: a worker serves no ingest route.
+    expect(
+      await runIngestWorkerCommand(['credentials', ...aws(), '--name', 'w1', '--out', 'w'], made),
+    ).toBe(0);
+    expect(made.err).toBe('');
+
+    const calls = fake.requests.map((r) => `${r.method} ${r.path}`);
+    expect(calls).toEqual([
+      'GET /endpoint',
+      'POST /keys-and-certificate',
+      'PUT /target-policies/zw-ingest-worker',
+    ]);
+    expect(fake.requests[0]!.query).toEqual({ endpointType: 'iot:Data-ATS' });
+    expect(fake.requests[1]!.query).toEqual({ setAsActive: 'true' });
+
+    expect((await readdir(join(dir, 'w'))).sort()).toEqual([
+      'zw-ingest-w1.cert.pem',
+      'zw-ingest-w1.key.pem',
+    ]);
+    const certificatePem = await readFile(join(dir, 'w', 'zw-ingest-w1.cert.pem'), 'utf8');
+    const [certificate] = [...fake.certificates.values()];
+    expect(certificatePem).toBe(certificate!.certificatePem);
+    expect(certificate!.status).toBe('ACTIVE');
+    expect(fake.policyTargets.get('zw-ingest-worker')).toEqual([certificate!.certificateArn]);
+    expect((await stat(join(dir, 'w', 'zw-ingest-w1.key.pem'))).mode & 0o777).toBe(0o600);
+
+    expect(made.out).toContain('Amazon Root CA 1');
+    expect(made.out).toContain(
+      'zw-server ingest-worker --iot aws --mqtt-url mqtts://abc123-ats.iot.eu-central-1.amazonaws.com:8883 --client-id zw-ingest-w1 ',
+    );
+
+    // What AWS would decide at CONNECT: the deployed document, the certificate's
+    // real subject, the client id the command printed.
+    const document = JSON.parse(
+      fake.policies.get('zw-ingest-worker')!.versions.find((v) => v.isDefault)!.document,
+    ) as PolicyDocument;
+    const commonName = /CN=(.+)/.exec(new X509Certificate(certificatePem).subject)?.[1];
+    expect(commonName).toBe('AWS IoT Certificate');
+    const connects = (clientId: string) =>
+      isAllowed([document], {
+        action: 'iot:Connect',
+        resource: buildArn('client', clientId, { region: REGION, account: ACCOUNT }),
+        variables: connectionPolicyVariables({
+          clientId,
+          certificateCommonName: commonName!,
+          attachedThingNames: [],
+        }),
+      });
+    expect(connects('zw-ingest-w1')).toBe(true);
+    expect(connects('zw-ingest-w1-2')).toBe(true);
+    expect(connects('gw-0001')).toBe(false);
+  });
+
+  it('takes the data endpoint from the settings when given, without DescribeEndpoint', async () => {
+    fake.requests.length = 0;
+    const dir = await tempDir();
+    const made = io(dir);
+    const argv = ['credentials', ...aws(), '--name', 'w2', '--out', '.'];
+    const endpoint = ['--aws-iot-data-endpoint', 'https://xyz-ats.iot.eu-central-1.amazonaws.com'];
+    expect(await runIngestWorkerCommand([...argv, ...endpoint], made)).toBe(0);
+    expect(made.out).toContain('--mqtt-url mqtts://xyz-ats.iot.eu-central-1.amazonaws.com:8883');
+    expect(fake.requests.map((r) => r.path)).not.toContain('/endpoint');
+  });
+
+  it('says to deploy first when the worker policy is missing, and leaves no certificate', async () => {
+    const before = fake.certificates.size;
+    fake.override('PUT', /^\/target-policies\//, {
+      status: 404,
+      errorType: 'ResourceNotFoundException',
+      body: { message: 'The policy does not exist' },
+    });
+    const dir = await tempDir();
+    const failed = io(dir);
+    expect(
+      await runIngestWorkerCommand(['credentials', ...aws(), '--name', 'w3', '--out', 'w'], failed),
+    ).toBe(1);
+    expect(failed.err).toMatch(
+      /no policy zw-ingest-worker in eu-central-1; run 'zw-server iot-deploy'/,
+    );
+    expect(await readdir(join(dir, 'w'))).toEqual([]);
+    expect(fake.certificates.size).toBe(before);
+  });
+
+  it('refuses a bad worker name before calling AWS', async () => {
+    fake.requests.length = 0;
+    await expect(
+      runIngestWorkerCommand(
+        ['credentials', ...aws(), '--name', 'w 4', '--out', 'w'],
+        io(await tempDir()),
+      ),
+    ).rejects.toThrow(/--name: Ingest worker name/);
+    expect(fake.requests).toEqual([]);
+  });
+
+  it('wants the client id from the worker on AWS, since the certificate names none', async () => {
+    const worker = [...aws(), '--mqtt-url', 'mqtts://x:8883', '--cert', 'c', '--key', 'k'];
+    await expect(runIngestWorkerCommand(worker, io('/'))).rejects.toThrow(
+      /--client-id is required with --iot aws/,
+    );
+    await expect(
+      runIngestWorkerCommand([...worker, '--client-id', 'gw-0001'], io('/')),
+    ).rejects.toThrow(/--client-id must start with zw-ingest-/);
   });
 });

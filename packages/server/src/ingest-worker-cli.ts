@@ -2,13 +2,24 @@ import { X509Certificate } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ConfigError, parseConfig, type Config } from './config.js';
-import { createContractGate } from './ingest/contract-gate.js';
-import { createMqttIngestWorker } from './ingest/mqtt-worker.js';
-import { createPlatformIngest, registryGatewayOwner } from './ingest/platform-ingest.js';
-import { AwsIotCore, createAwsIotClients } from './iot/aws/index.js';
+import { registryGatewayOwner } from './ingest/platform-ingest.js';
+import { startIngestWorker } from './ingest-worker.js';
+import { isAwsError } from './iot/aws/aws-errors.js';
+import {
+  AwsIotCore,
+  createAwsIotClients,
+  dataPlaneEndpoint,
+  INGEST_WORKER_POLICY_NAME,
+} from './iot/aws/index.js';
+import { createAwsIngestWorkerCredentials } from './iot/aws/ingest-worker-credentials.js';
+import { ingestWorkerCommonName } from './iot/local/pki/certificate-names.js';
 import { registerIngestWorker } from './iot/local/ingest-worker-credentials.js';
 import { readCaFiles } from './iot/local/pki/ca-store.js';
-import { loadOrCreateCertificateAuthority } from './iot/local/pki/index.js';
+import {
+  INGEST_WORKER_CLIENT_ID_PREFIX,
+  isPkiError,
+  loadOrCreateCertificateAuthority,
+} from './iot/local/pki/index.js';
 import { createPlatformServices } from './platform-services.js';
 import { createDynamoClients } from './store/dynamodb-client.js';
 import { createDynamoIotRegistry } from './store/dynamodb-iot-registry.js';
@@ -25,6 +36,7 @@ export interface IngestWorkerCommandIo {
 
 export const INGEST_WORKER_USAGE = `Usage: zw-server ingest-worker [options]
        zw-server ingest-worker credentials --name NAME --out DIR [options]
+       zw-server ingest-worker credentials --iot aws --name NAME --out DIR [options]
 
 Reads telegram batches from the ingest rule's republish topics over an MQTT
 shared subscription ($share/zw-ingest/zw/v1/ingest/+/telegrams, QoS 1,
@@ -39,7 +51,8 @@ Worker options:
   --cert FILE           the worker's client certificate (PEM)
   --key FILE            its private key (PEM)
   --ca FILE             the CA the broker's certificate chains to (PEM)
-  --client-id ID        default: the certificate's CN (the emulator insists on it)
+  --client-id ID        default: the certificate's CN (the emulator insists on it);
+                        required with --iot aws: zw-ingest-NAME, or zw-ingest-NAME-<n>
   --sessions N          batches worked on at once, one MQTT session each (default 1)
 
 credentials (local emulator): issues an ingest worker certificate from the
@@ -47,6 +60,12 @@ platform's CA (under --data-dir/pki), registers it in the table's registry
 and writes it to DIR:
   --name NAME           1-48 of A-Z a-z 0-9 _ -; the client id is zw-ingest-NAME
   --out DIR             where the certificate, key and CA are written
+
+credentials --iot aws: AWS IoT Core makes the certificate and key
+(CreateKeysAndCertificate) and the policy zw-ingest-worker, which
+'zw-server iot-deploy' deploys, is attached to it. Writes the certificate and
+key to DIR, no CA: AWS IoT Core's server certificate chains to Amazon Root
+CA 1, which you pass with --ca. Prints the account's endpoint and the run line.
 
 The table and the meter key master key are the platform's: pass the same
 --dynamodb-endpoint, --table, --region, and --data-dir or --kms-key-id as
@@ -149,7 +168,8 @@ export async function runIngestWorkerCommand(
     );
     return 2;
   }
-  const config = parseConfig(rest, io.env);
+  const config = parseConfig(rest, io.env, { servesApi: false });
+  if (subcommand === undefined && config.iot === 'aws') checkAwsClientId(own['client-id']);
   return subcommand === 'credentials' ? credentials(own, config, io) : run(own, config, io);
 }
 
@@ -159,6 +179,7 @@ async function credentials(
   io: IngestWorkerCommandIo,
 ): Promise<number> {
   required(own, 'name', 'out');
+  if (config.iot === 'aws') return awsCredentials(own, config, io);
   if (config.dataDir === undefined) {
     throw new ConfigError(['--data-dir (ZW_DATA_DIR) is required: the CA lives under it']);
   }
@@ -206,6 +227,96 @@ async function credentials(
   }
 }
 
+/**
+ * AWS makes every certificate with the subject "AWS IoT Certificate", so the
+ * CN cannot be the client id there; the worker policy admits `zw-ingest-*`.
+ */
+function checkAwsClientId(clientId: string | undefined): void {
+  if (clientId === undefined) {
+    throw new ConfigError([
+      "--client-id is required with --iot aws (the certificate's CN names no worker): " +
+        "zw-ingest-NAME, as 'ingest-worker credentials --iot aws' printed it",
+    ]);
+  }
+  if (!clientId.startsWith(INGEST_WORKER_CLIENT_ID_PREFIX)) {
+    throw new ConfigError([
+      `--client-id must start with ${INGEST_WORKER_CLIENT_ID_PREFIX} with --iot aws ` +
+        `(the policy ${INGEST_WORKER_POLICY_NAME} admits no other), got '${clientId}'`,
+    ]);
+  }
+}
+
+/** Where operators get the CA that AWS IoT Core's ATS endpoints chain to. */
+const AMAZON_ROOT_CA_1 = 'https://www.amazontrust.com/repository/AmazonRootCA1.pem';
+
+async function awsCredentials(
+  own: Partial<Record<WorkerFlag, string>>,
+  config: Config,
+  io: IngestWorkerCommandIo,
+): Promise<number> {
+  try {
+    ingestWorkerCommonName(own.name!);
+  } catch (err) {
+    if (isPkiError(err)) throw new ConfigError([`--name: ${err.message}`]);
+    throw err;
+  }
+  const aws = await createAwsIotClients({
+    region: config.region,
+    ...(config.awsIotEndpoint === undefined ? {} : { endpoint: config.awsIotEndpoint }),
+    // No data-plane call is made: only its host goes into the run line.
+    dataEndpoint: 'https://unused.invalid',
+  });
+  try {
+    const host = new URL(config.awsIotDataEndpoint ?? (await dataPlaneEndpoint(aws.iot))).hostname;
+    const out = resolve(io.cwd, own.out!);
+    await mkdir(out, { recursive: true, mode: 0o700 });
+    let made;
+    try {
+      made = await createAwsIngestWorkerCredentials(aws.iot, { name: own.name! });
+    } catch (err) {
+      if (!isAwsError(err, 'ResourceNotFoundException')) throw err;
+      io.stderr(
+        `zw-server ingest-worker: no policy ${INGEST_WORKER_POLICY_NAME} in ${config.region}; ` +
+          "run 'zw-server iot-deploy' first (the certificate made for it was deleted again)\n",
+      );
+      return 1;
+    }
+    const certPath = join(out, `${made.clientId}.cert.pem`);
+    const keyPath = join(out, `${made.clientId}.key.pem`);
+    await writeFile(certPath, made.certificatePem);
+    await writeFile(keyPath, made.privateKeyPem, { mode: 0o600 });
+    await chmod(keyPath, 0o600);
+    const platform = [
+      `--region ${config.region}`,
+      `--table ${config.table}`,
+      ...(config.dynamodbEndpoint === undefined
+        ? []
+        : [`--dynamodb-endpoint ${config.dynamodbEndpoint}`]),
+      `--kms-key-id ${config.kmsKeyId ?? '<the platform KMS key ARN>'}`,
+    ].join(' ');
+    io.stdout(
+      [
+        `ingest worker ${made.clientId} created on AWS IoT Core (certificate ${made.certificateId}, ` +
+          `policy ${INGEST_WORKER_POLICY_NAME})`,
+        `  certificate ${certPath}`,
+        `  key         ${keyPath} (AWS keeps no copy)`,
+        `  CA          none written: AWS IoT Core's certificate chains to Amazon Root CA 1 ` +
+          `(${AMAZON_ROOT_CA_1}); pass it with --ca`,
+        `  client id   ${made.clientId} (or ${made.clientId}-<n>): AWS-issued certificates name ` +
+          'no worker, so give it with --client-id',
+        `Run it with: zw-server ingest-worker --iot aws --mqtt-url mqtts://${host}:8883 ` +
+          `--client-id ${made.clientId} --cert ${certPath} --key ${keyPath} ` +
+          `--ca AmazonRootCA1.pem ${platform}`,
+        '',
+      ].join('\n'),
+    );
+    return 0;
+  } finally {
+    aws.iot.destroy();
+    aws.data.destroy();
+  }
+}
+
 async function run(
   own: Partial<Record<WorkerFlag, string>>,
   config: Config,
@@ -248,46 +359,35 @@ async function run(
         : { kmsPreviousKeyIds: config.kmsPreviousKeyIds.split(',') }),
     });
     const awsIot = aws === null ? null : new AwsIotCore(aws);
-    const { pipeline } = createPlatformIngest({
+    const running = await startIngestWorker({
+      mqtt: {
+        url: own['mqtt-url']!,
+        ...(own.servername === undefined ? {} : { servername: own.servername }),
+        caPem,
+        certPem,
+        keyPem,
+        clientId,
+        sessions,
+      },
       doc: dynamo.doc,
       tableName: config.table,
-      stores: services.stores,
-      meterKeys: services.meterKeys,
-      vault: services.vault,
+      services,
       gatewayOwner:
         awsIot === null
           ? registryGatewayOwner(
               createDynamoIotRegistry({ doc: dynamo.doc, tableName: config.table }),
             )
           : (thingName) => awsIot.gatewayOwner(thingName),
+      webhookAllowLocalUrls: config.webhookAllowLocalUrls,
       log,
     });
-    const worker = createMqttIngestWorker({
-      url: own['mqtt-url']!,
-      ...(own.servername === undefined ? {} : { servername: own.servername }),
-      caPem,
-      certPem,
-      keyPem,
-      clientId,
-      sessions,
-      handle: (delivery) => gate.handle(delivery),
-      log,
-    });
-    // A batch that breaks the contract is answered on the gateway's errors topic, as in-process.
-    const gate = createContractGate({
-      publish: (topic, payload) => worker.publish(topic, payload),
-      onBatch: async (batch, delivery) => {
-        await pipeline.handle(batch, delivery);
-      },
-      log,
-    });
-    await worker.start();
+    const { worker } = running;
     io.stdout(
       `ingest worker ${clientId} ready (${sessions} session${sessions === 1 ? '' : 's'})\n`,
     );
     await io.untilStopped();
     io.stdout('stopping: finishing the batch in hand…\n');
-    await worker.stop();
+    await running.stop();
     const stats = worker.stats();
     io.stdout(
       `ingest worker stopped: ${stats.acknowledged} batches stored, ${stats.failed} failed\n`,

@@ -1,19 +1,39 @@
 import type { Config } from './config.js';
 import { ConfigError } from './config.js';
-import { createAwsIotClients, ensureAwsResources, type ResourceChange } from './iot/aws/index.js';
-
-/** What `zw-server iot-deploy` needs beyond the common settings, by flag. */
-const REQUIRED = [
-  ['awsAccountId', 'aws-account-id', 'ZW_AWS_ACCOUNT_ID'],
-  ['ingestUrl', 'ingest-url', 'ZW_INGEST_URL'],
-  ['ingestToken', 'ingest-token', 'ZW_INGEST_TOKEN'],
-  ['provisioningRoleArn', 'provisioning-role-arn', 'ZW_PROVISIONING_ROLE_ARN'],
-  ['partners', 'partners', 'ZW_PARTNERS'],
-] as const;
+import {
+  createAwsIotClients,
+  ensureAwsResources,
+  type IngestRuleOptions,
+  type ResourceChange,
+} from './iot/aws/index.js';
 
 /**
- * `zw-server iot-deploy`: makes the AWS account hold the gateway policy, each
- * partner's claim policy and provisioning template, and the ingest rule
+ * What `zw-server iot-deploy` needs beyond the common settings, by flag, in
+ * the order they are named; `action`: only with that `--ingest-action`.
+ */
+const REQUIRED: readonly {
+  key: keyof Config;
+  flag: string;
+  env: string;
+  action?: Config['ingestAction'];
+}[] = [
+  { key: 'awsAccountId', flag: 'aws-account-id', env: 'ZW_AWS_ACCOUNT_ID' },
+  { key: 'ingestUrl', flag: 'ingest-url', env: 'ZW_INGEST_URL', action: 'http' },
+  { key: 'ingestToken', flag: 'ingest-token', env: 'ZW_INGEST_TOKEN', action: 'http' },
+  {
+    key: 'republishRoleArn',
+    flag: 'republish-role-arn',
+    env: 'ZW_REPUBLISH_ROLE_ARN',
+    action: 'republish',
+  },
+  { key: 'provisioningRoleArn', flag: 'provisioning-role-arn', env: 'ZW_PROVISIONING_ROLE_ARN' },
+  { key: 'partners', flag: 'partners', env: 'ZW_PARTNERS' },
+];
+
+/**
+ * `zw-server iot-deploy`: makes the AWS account hold the gateway policy, the
+ * ingest worker policy, each partner's claim policy and provisioning
+ * template, and the ingest rule with the action `--ingest-action` names
  * (ensureAwsResources; unchanged resources are left alone). Prints one line
  * per resource, so a deployment log shows what changed.
  */
@@ -21,10 +41,20 @@ export async function runIotDeploy(
   config: Config,
   write: (text: string) => void,
 ): Promise<ResourceChange[]> {
-  const missing = REQUIRED.filter(([key]) => config[key] === undefined).map(
-    ([, flag, env]) => `${env} (--${flag}) is required by iot-deploy`,
+  const action = config.ingestAction;
+  const missing = REQUIRED.filter(
+    (r) => (r.action === undefined || r.action === action) && config[r.key] === undefined,
+  ).map(
+    // http is the default action, so only the other one is named.
+    (r) =>
+      `${r.env} (--${r.flag}) is required by iot-deploy` +
+      (r.action === 'republish' ? ' --ingest-action republish' : ''),
   );
   if (missing.length > 0) throw new ConfigError(missing);
+  const rule: IngestRuleOptions =
+    action === 'republish'
+      ? { ingestAction: 'republish', republishRoleArn: config.republishRoleArn! }
+      : { ingestAction: 'http', ingestUrl: config.ingestUrl!, ingestToken: config.ingestToken! };
 
   const clients = await createAwsIotClients({
     region: config.region,
@@ -34,10 +64,9 @@ export async function runIotDeploy(
   });
   try {
     const changes = await ensureAwsResources(clients.iot, {
+      ...rule,
       accountId: config.awsAccountId!,
       region: config.region,
-      ingestUrl: config.ingestUrl!,
-      ingestToken: config.ingestToken!,
       provisioningRoleArn: config.provisioningRoleArn!,
       partners: config.partners!.split(',').map((partnerId) => ({ partnerId })),
     });

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatCaptureLine } from '@zaehlwerk/firmware-contract';
@@ -13,10 +14,17 @@ import { fromShadowService, startLocalIotCore } from './iot/local/local-iot-core
 import { CA_CERTIFICATE_FILE } from './iot/local/pki/ca-store.js';
 import {
   DEFAULT_SERVER_HOSTNAMES,
+  INGEST_WORKER_CLIENT_ID_PREFIX,
   loadOrCreateCertificateAuthority,
 } from './iot/local/pki/index.js';
 import { createShadowService } from './iot/local/shadow/index.js';
 import { createContractGate } from './ingest/contract-gate.js';
+import {
+  startIngestEventsSubscriber,
+  type IngestEventsSubscriber,
+} from './ingest/ingest-events-subscriber.js';
+import { startIngestWorker, type RunningIngestWorker } from './ingest-worker.js';
+import { registerIngestWorker } from './iot/local/ingest-worker-credentials.js';
 import type { IngestStore } from './ingest/ingest-store.js';
 import { LiveHub } from './ingest/live-hub.js';
 import { createPlatformIngest, registryGatewayOwner } from './ingest/platform-ingest.js';
@@ -25,7 +33,12 @@ import { createFleet } from '@zaehlwerk/firmware-contract/simulator';
 import { prepareLab, type LabCredentials } from './demo/lab-credentials.js';
 import { seedDemo, type DemoCredentials } from './demo/seed.js';
 import { startSimulatedGateway, type SimulatedGateway } from './demo/simulated-gateway.js';
-import { AwsIotCore, createAwsIotClients, type AwsIotClients } from './iot/aws/index.js';
+import {
+  AwsIotCore,
+  createAwsIotClients,
+  dataPlaneEndpoint,
+  type AwsIotClients,
+} from './iot/aws/index.js';
 import { provisioningTemplateName } from './iot/aws/provisioning-template.js';
 import { createPlatformServices, type PlatformServices } from './platform-services.js';
 import { createDynamoClients, type DynamoClients } from './store/dynamodb-client.js';
@@ -76,6 +89,10 @@ export interface Platform {
   ingest: { pipeline: IngestPipeline; store: IngestStore; hub: LiveHub };
   /** Delivers the ingest's readings and alarms to the organisations' webhooks. */
   webhooks: WebhookDispatcher;
+  /** With `--ingest mqtt`: the platform's own worker sessions (none with `--ingest-workers 0`). */
+  ingestWorker: RunningIngestWorker | null;
+  /** With `--ingest mqtt`: the subscription that feeds the live hub from the workers' events. */
+  ingestEvents: IngestEventsSubscriber | null;
   /** Stops the broker, then serving, then the DynamoDB client and the embedded DynamoDB. Idempotent. */
   close(): Promise<void>;
 }
@@ -120,9 +137,14 @@ export async function startPlatform(config: Config): Promise<Platform> {
   let temporaryLabDir: string | undefined;
   let simulatedGateway: SimulatedGateway | null = null;
   let webhooks: WebhookDispatcher | undefined;
+  let ingestWorker: RunningIngestWorker | undefined;
+  let ingestEvents: IngestEventsSubscriber | undefined;
   const stop = async () => {
     // The simulated gateway first, so that it saves its state rather than see the broker vanish.
     await simulatedGateway?.stop();
+    // Workers finish the batch in hand while the broker and the table are still there.
+    await ingestWorker?.stop();
+    await ingestEvents?.close();
     // The broker next: its rule handler may still be writing through the clients below,
     // and gateways should see the endpoint go away before the API does.
     await broker?.close();
@@ -148,6 +170,8 @@ export async function startPlatform(config: Config): Promise<Platform> {
   let demo: DemoCredentials | null = null;
   let ingest: Platform['ingest'] | undefined;
   let gatewayOwner: (thingName: string) => Promise<GatewayOwner | null>;
+  /** With `--ingest mqtt` locally: the worker certificate the platform issued itself. */
+  let localIdentity: IngestWorkerIdentity | null = null;
   // Stable across restarts and instances, unlike the listening address.
   const issuer = config.publicUrl ?? `urn:zaehlwerk:${config.table}`;
   try {
@@ -217,12 +241,16 @@ export async function startPlatform(config: Config): Promise<Platform> {
       app = await buildApp({
         ...common,
         gateways: { iot: aws, organisations: stores.organisations, audit: stores.audit },
-        // parseConfig insists on the token with iot=aws.
-        ruleIngest: {
-          token: config.ingestToken ?? '',
-          deliver: (batch) => aws.deliver(batch),
-          confirmDestination: (token) => aws.confirmIngestDestination(token),
-        },
+        // parseConfig insists on the token with the HTTP action; with workers the route is off.
+        ...(config.ingest === 'mqtt'
+          ? {}
+          : {
+              ruleIngest: {
+                token: config.ingestToken ?? '',
+                deliver: (batch) => aws.deliver(batch),
+                confirmDestination: (token) => aws.confirmIngestDestination(token),
+              },
+            }),
       });
     } else {
       // With a data dir the CA survives restarts, and so do the gateway certificates it signed.
@@ -263,6 +291,7 @@ export async function startPlatform(config: Config): Promise<Platform> {
         port: config.mqttPort,
         host: config.mqttHost,
         hostnames: serverHostnames(config.mqttHost),
+        ruleAction: config.ingest === 'mqtt' ? 'republish' : 'in-process',
         onEvent: (event) => events.log?.info({ event }, `IoT Core: ${event.outcome} ${event.code}`),
         ...(captureFile === undefined
           ? {}
@@ -289,6 +318,20 @@ export async function startPlatform(config: Config): Promise<Platform> {
         caCertificatePem: ca.caCertificatePem,
         caCertificatePath: caDir === undefined ? null : join(caDir, CA_CERTIFICATE_FILE),
       };
+      if (config.ingest === 'mqtt') {
+        // Registered like any worker's, so it shows (and can be revoked) in the registry.
+        const issued = await registerIngestWorker(ca, registry, { name: 'platform' });
+        localIdentity = {
+          connection: {
+            url: local.mqttUrl,
+            servername: 'localhost',
+            caPem: ca.caCertificatePem,
+            certPem: issued.certificatePem,
+            keyPem: issued.privateKeyPem,
+          },
+          clientId: issued.clientId,
+        };
+      }
       let labDir: string;
       if (config.dataDir === undefined) {
         labDir = temporaryLabDir = await mkdtemp(join(tmpdir(), 'zw-lab-'));
@@ -343,7 +386,42 @@ export async function startPlatform(config: Config): Promise<Platform> {
       },
       log: appLog,
     });
-    iot.onTelegramBatch(gate.handle);
+    if (config.ingest === 'rule') {
+      iot.onTelegramBatch(gate.handle);
+    } else {
+      // Workers store the batches; this server's live hub hears of them on the events topic.
+      const identity =
+        localIdentity ??
+        (await readEventsIdentity(
+          config,
+          config.awsIotDataEndpoint ?? (await dataPlaneEndpoint(awsClients!.iot)),
+        ));
+      const { hub: liveHub } = ingest;
+      ingestEvents = await startIngestEventsSubscriber({
+        ...identity.connection,
+        clientId: `${identity.clientId}-events-${randomBytes(4).toString('hex')}`,
+        onEvents: ({ readings, alarms }) => {
+          if (readings.length > 0) liveHub.publish(readings);
+          if (alarms.length > 0) liveHub.publishAlarms(alarms);
+        },
+        log: appLog,
+      });
+      if (localIdentity !== null && config.ingestWorkers > 0) {
+        ingestWorker = await startIngestWorker({
+          mqtt: {
+            ...localIdentity.connection,
+            clientId: localIdentity.clientId,
+            sessions: config.ingestWorkers,
+          },
+          doc: dynamo.doc,
+          tableName: config.table,
+          services,
+          gatewayOwner,
+          webhookAllowLocalUrls: allowLocalUrls,
+          log: appLog,
+        });
+      }
+    }
     await app.listen({ host: config.host, port: config.port });
     if (lab !== null && local !== null && config.simulateMeters > 0) {
       const log = app.log;
@@ -380,6 +458,8 @@ export async function startPlatform(config: Config): Promise<Platform> {
     // Assigned in the try block above, which throws rather than leave it unset.
     ingest: ingest!,
     webhooks: webhooks!,
+    ingestWorker: ingestWorker ?? null,
+    ingestEvents: ingestEvents ?? null,
     close: () => (closing ??= stop()),
   };
 }
@@ -394,4 +474,31 @@ function serverHostnames(mqttHost: string): readonly string[] {
     return DEFAULT_SERVER_HOSTNAMES;
   }
   return [...DEFAULT_SERVER_HOSTNAMES, mqttHost];
+}
+
+/** How an ingest worker certificate connects: the platform's own workers and its events subscriber. */
+interface IngestWorkerIdentity {
+  connection: { url: string; servername?: string; caPem: string; certPem: string; keyPem: string };
+  clientId: string;
+}
+
+/**
+ * On AWS the API server reads the ingest events with an ingest worker
+ * certificate from `zw-server ingest-worker credentials --iot aws`; its client
+ * id starts with the workers' prefix, which their policy admits.
+ */
+async function readEventsIdentity(
+  config: Config,
+  dataEndpoint: string,
+): Promise<IngestWorkerIdentity> {
+  const read = (path: string | undefined) => readFile(path!, 'utf8');
+  const [certPem, keyPem, caPem] = await Promise.all([
+    read(config.ingestEventsCert),
+    read(config.ingestEventsKey),
+    read(config.ingestEventsCa),
+  ]);
+  return {
+    connection: { url: `mqtts://${new URL(dataEndpoint).host}:8883`, caPem, certPem, keyPem },
+    clientId: `${INGEST_WORKER_CLIENT_ID_PREFIX}api`,
+  };
 }

@@ -58,13 +58,14 @@ export interface MqttIngestWorker {
   /** Connects every session; resolves once each has its subscription, rejects if one is refused. */
   start(): Promise<void>;
   /**
-   * Publishes QoS 1 through a session (the contract gate's error responses).
+   * Publishes through a session: QoS 1 by default (the contract gate's error
+   * responses), QoS 0 for the ingest events, which are for now or never.
    * Resolves once handed over, not on the PUBACK: a connection reads its
    * packets one after the other, so a PUBACK awaited while a batch is being
    * handled could only arrive after that batch, and mqtt.js keeps the publish
    * and sends it again after a reconnect anyway.
    */
-  publish(topic: string, payload: string): Promise<void>;
+  publish(topic: string, payload: string, qos?: 0 | 1): Promise<void>;
   stats(): MqttIngestWorkerStats;
   /**
    * Stops taking messages, lets the batches in hand finish and be
@@ -213,10 +214,10 @@ export function createMqttIngestWorker(options: MqttIngestWorkerOptions): MqttIn
       await Promise.all(started.map((s) => s.subscribed));
     },
 
-    async publish(topic, payload) {
+    async publish(topic, payload, qos = 1) {
       const client = clients.find((c) => c.connected) ?? clients[0];
       if (client === undefined) throw new Error('the ingest worker is not started');
-      client.publish(topic, payload, { qos: 1 }, (error) => {
+      client.publish(topic, payload, { qos }, (error) => {
         if (error) log.warn({ topic, error: error.message }, 'publish not acknowledged');
       });
     },

@@ -18,6 +18,14 @@ export const INGEST_SHARE_NAME = 'zw-ingest';
 /** What an ingest worker subscribes to (QoS 1, persistent session). */
 export const INGEST_SHARED_FILTER = `$share/${INGEST_SHARE_NAME}/zw/${CONTRACT_VERSION}/ingest/+/telegrams`;
 
+/**
+ * Where ingest workers tell the API servers what they stored (readings and
+ * alarm changes), so that live subscribers connected to any API server hear
+ * of them. Not shared: every API server needs every event. Gateways cannot
+ * publish here (their policy pins them to their own thing's topics).
+ */
+export const INGEST_EVENTS_TOPIC = `zw/${CONTRACT_VERSION}/platform/ingest-events`;
+
 /** The topic a thing's batches are republished to. */
 export function ingestRepublishTopic(thingName: string): string {
   if (!isValidThingName(thingName)) throw new RangeError(`invalid thing name '${thingName}'`);

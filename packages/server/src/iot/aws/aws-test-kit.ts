@@ -9,11 +9,18 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { IoTClient } from '@aws-sdk/client-iot';
 import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
-import { loadOrCreateCertificateAuthority } from '../local/pki/index.js';
+import { KeyObject } from 'node:crypto';
+import { certificateIdOf, loadOrCreateCertificateAuthority } from '../local/pki/index.js';
+import { EC_P256, ECDSA_SHA256 } from '../local/pki/issue-certificate.js';
+import { x509 } from '../local/pki/x509.js';
 import type { AwsIotClients } from './aws-iot-core.js';
 
 export const ACCOUNT = '123456789012';
 export const REGION = 'eu-central-1';
+/** What DescribeEndpoint answers for `iot:Data-ATS`. */
+export const ATS_ENDPOINT = `abc123-ats.iot.${REGION}.amazonaws.com`;
+/** The subject AWS gives every certificate it makes with CreateKeysAndCertificate. */
+export const AWS_CERTIFICATE_SUBJECT = 'CN=AWS IoT Certificate';
 
 export interface RecordedRequest {
   method: string;
@@ -51,11 +58,13 @@ export interface FakeAwsIot {
   /**
    * Seeded state: things by name (as DescribeThing answers: `attributes`,
    * `version`, ...), certificates by id, the principal ARNs attached to each
-   * thing, shadows by `thing/name`, policies, templates, rules.
+   * thing, shadows by `thing/name`, policies, templates, rules, and the
+   * targets (certificate ARNs) each policy is attached to.
    */
   things: Map<string, Record<string, unknown>>;
   certificates: Map<string, FakeCertificate>;
   principals: Map<string, string[]>;
+  policyTargets: Map<string, string[]>;
   shadows: Map<string, Record<string, unknown>>;
   policies: Map<string, { versions: { id: string; document: string; isDefault: boolean }[] }>;
   templates: Map<string, Record<string, unknown>>;
@@ -77,6 +86,7 @@ export async function startFakeAwsIot(): Promise<FakeAwsIot> {
   const things = new Map<string, Record<string, unknown>>();
   const certificates = new Map<string, FakeCertificate>();
   const principals = new Map<string, string[]>();
+  const policyTargets = new Map<string, string[]>();
   /** Creation times one second apart, so "newest first" is well defined. */
   let clock = 1_700_000_000;
   const shadows = new Map<string, Record<string, unknown>>();
@@ -91,7 +101,12 @@ export async function startFakeAwsIot(): Promise<FakeAwsIot> {
     let m: RegExpMatchArray | null;
 
     if (method === 'GET' && path === '/endpoint') {
-      return { status: 200, body: { endpointAddress: `abc123-ats.iot.${REGION}.amazonaws.com` } };
+      // Without a type AWS answers the legacy (VeriSign) endpoint, which clients must not use.
+      const ats = query['endpointType'] === 'iot:Data-ATS';
+      return {
+        status: 200,
+        body: { endpointAddress: ats ? ATS_ENDPOINT : `abc123.iot.${REGION}.amazonaws.com` },
+      };
     }
     if (method === 'POST' && path.startsWith('/topics/')) {
       return { status: 200, body: {} };
@@ -175,6 +190,36 @@ export async function startFakeAwsIot(): Promise<FakeAwsIot> {
         },
       };
     }
+    if (method === 'POST' && path === '/keys-and-certificate') {
+      const made = await awsIssuedCertificate();
+      const certificate: FakeCertificate = {
+        certificateId: made.certificateId,
+        certificateArn: arn('cert', made.certificateId),
+        certificatePem: made.certificatePem,
+        status: query['setAsActive'] === 'true' ? 'ACTIVE' : 'INACTIVE',
+        creationDate: clock++,
+        notBefore: made.notBefore,
+        notAfter: made.notAfter,
+      };
+      certificates.set(certificate.certificateId, certificate);
+      return {
+        status: 200,
+        body: {
+          certificateArn: certificate.certificateArn,
+          certificateId: certificate.certificateId,
+          certificatePem: certificate.certificatePem,
+          keyPair: { PublicKey: made.publicKeyPem, PrivateKey: made.privateKeyPem },
+        },
+      };
+    }
+    if ((m = path.match(/^\/target-policies\/([^/]+)$/))) {
+      const name = decodeURIComponent(m[1]!);
+      // AttachPolicy (PUT) and DetachPolicy (POST); the registry tests need no seeded policy.
+      const { target } = json() as { target: string };
+      const rest = (policyTargets.get(name) ?? []).filter((t) => t !== target);
+      policyTargets.set(name, method === 'PUT' ? [...rest, target] : rest);
+      return { status: 200 };
+    }
     if ((m = path.match(/^\/certificates\/([0-9a-f]+)$/))) {
       const certificate = certificates.get(m[1]!);
       if (method === 'GET') {
@@ -199,7 +244,7 @@ export async function startFakeAwsIot(): Promise<FakeAwsIot> {
       if (method === 'DELETE') certificates.delete(m[1]!);
       return { status: 200 };
     }
-    if (/^\/(certificates|target-policies|confirmdestination)\//.test(path)) return { status: 200 };
+    if (/^\/(certificates|confirmdestination)\//.test(path)) return { status: 200 };
 
     if ((m = path.match(/^\/policies\/([^/]+)(\/version)?(?:\/(\d+))?$/))) {
       const name = decodeURIComponent(m[1]!);
@@ -277,6 +322,37 @@ export async function startFakeAwsIot(): Promise<FakeAwsIot> {
       return { status: 200 };
     }
     return error(400, 'InvalidRequestException', `fake has no route for ${method} ${path}`);
+  }
+
+  /**
+   * A key pair and a certificate for it as CreateKeysAndCertificate makes
+   * them: AWS's subject, not chosen by the caller. Self-signed here; AWS signs
+   * with its own CA, which no test needs.
+   */
+  async function awsIssuedCertificate() {
+    const keys = await crypto.subtle.generateKey(EC_P256, true, ['sign', 'verify']);
+    const notBefore = new Date(clock * 1000);
+    const notAfter = new Date((clock + 365 * 86_400) * 1000);
+    const cert = await x509.X509CertificateGenerator.createSelfSigned({
+      serialNumber: clock.toString(16).padStart(16, '0'),
+      name: AWS_CERTIFICATE_SUBJECT,
+      notBefore,
+      notAfter,
+      keys,
+      signingAlgorithm: ECDSA_SHA256,
+    });
+    return {
+      certificateId: certificateIdOf(cert.rawData),
+      certificatePem: cert.toString('pem'),
+      publicKeyPem: KeyObject.from(keys.publicKey)
+        .export({ type: 'spki', format: 'pem' })
+        .toString(),
+      privateKeyPem: KeyObject.from(keys.privateKey)
+        .export({ type: 'pkcs8', format: 'pem' })
+        .toString(),
+      notBefore: notBefore.getTime() / 1000,
+      notAfter: notAfter.getTime() / 1000,
+    };
   }
 
   /**
@@ -372,6 +448,7 @@ export async function startFakeAwsIot(): Promise<FakeAwsIot> {
     things,
     certificates,
     principals,
+    policyTargets,
     shadows,
     policies,
     templates,

@@ -16,12 +16,18 @@ import {
   UpdateProvisioningTemplateCommand,
   type IoTClient,
 } from '@aws-sdk/client-iot';
-import { claimPolicy, gatewayPolicy, type PolicyDocument } from '../local/policy/index.js';
+import {
+  claimPolicy,
+  gatewayPolicy,
+  ingestWorkerPolicy,
+  type PolicyDocument,
+} from '../local/policy/index.js';
 import { isAwsError } from './aws-errors.js';
 import { INGEST_RULE_NAME, ingestTopicRulePayload, type IngestRuleOptions } from './ingest-rule.js';
 import {
   claimPolicyName,
   DEFAULT_GATEWAY_POLICY_NAME,
+  INGEST_WORKER_POLICY_NAME,
   provisioningTemplateBody,
   provisioningTemplateName,
 } from './provisioning-template.js';
@@ -32,14 +38,15 @@ export interface PartnerProvisioning {
   preProvisioningHookArn?: string;
 }
 
-export interface EnsureAwsResourcesOptions extends IngestRuleOptions {
+/** The rule's action (`ingestAction`, default `http`) and its settings, plus the account's. */
+export type EnsureAwsResourcesOptions = IngestRuleOptions & {
   accountId: string;
   region: string;
   /** Role IoT assumes to run RegisterThing; needs the managed policy AWSIoTThingsRegistration. */
   provisioningRoleArn: string;
   partners: readonly PartnerProvisioning[];
   gatewayPolicyName?: string;
-}
+};
 
 export type ResourceKind = 'policy' | 'provisioning-template' | 'topic-rule';
 
@@ -54,8 +61,10 @@ const MAX_VERSIONS = 5;
 
 /**
  * Makes the account hold what a deployment needs, and nothing is changed that
- * already matches: the gateway policy, each partner's claim policy and
- * provisioning template, and the `zw_ingest` rule. Safe to run at every
+ * already matches: the gateway policy, the ingest worker policy, each
+ * partner's claim policy and provisioning template, and the `zw_ingest` rule
+ * with the chosen action. The worker policy is there whatever the action: API
+ * servers read the ingest events with a worker certificate. Safe to run at every
  * deployment. Resources of partners no longer listed are left alone: deleting
  * a template strands that partner's devices in the field, so it is a
  * decision for a person.
@@ -79,6 +88,15 @@ export async function ensureAwsResources(
     changes.push({ kind, name, action });
 
   record('policy', policyName, await ensurePolicy(iot, policyName, gatewayPolicy(scope)));
+  record(
+    'policy',
+    INGEST_WORKER_POLICY_NAME,
+    await ensurePolicy(
+      iot,
+      INGEST_WORKER_POLICY_NAME,
+      ingestWorkerPolicy(scope, { issuer: 'aws' }),
+    ),
+  );
   for (const partner of partners) {
     const document = claimPolicy({ ...scope, templateName: partner.templateName });
     record(
@@ -243,8 +261,13 @@ async function ensureRule(
     return 'created';
   }
   // AWS answers with defaults we never set (e.g. createdAt, enableBatching),
-  // so "unchanged" means every field we set has the value we want.
-  if (current !== undefined && contains(toJson(current), toJson(payload))) return 'unchanged';
+  // so "unchanged" means every field we set has the value we want, and no
+  // error action is left that we no longer want.
+  const same =
+    current !== undefined &&
+    contains(toJson(current), toJson(payload)) &&
+    (payload.errorAction !== undefined || current.errorAction === undefined);
+  if (same) return 'unchanged';
   await iot.send(new ReplaceTopicRuleCommand({ ruleName, topicRulePayload: payload }));
   return 'updated';
 }

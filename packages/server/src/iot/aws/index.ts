@@ -16,17 +16,22 @@ export {
 } from './ensure-aws-resources.js';
 export {
   INGEST_AUTH_HEADER,
+  INGEST_REPUBLISH_RULE_SQL,
   INGEST_RULE_NAME,
   INGEST_RULE_SQL,
   INGEST_TOPIC_FILTER,
   ingestTopicRulePayload,
   parseRuleRequest,
+  type HttpIngestRuleOptions,
+  type IngestAction,
   type IngestRuleOptions,
+  type RepublishIngestRuleOptions,
   type RuleRequest,
 } from './ingest-rule.js';
 export {
   claimPolicyName,
   DEFAULT_GATEWAY_POLICY_NAME,
+  INGEST_WORKER_POLICY_NAME,
   provisioningTemplateBody,
   provisioningTemplateName,
 } from './provisioning-template.js';

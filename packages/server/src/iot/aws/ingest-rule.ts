@@ -2,6 +2,7 @@ import type { Action, TopicRulePayload } from '@aws-sdk/client-iot';
 import { CONTRACT_VERSION, INGEST_RULE, parseTopic } from '@zaehlwerk/firmware-contract';
 import { DomainError } from '../../domain/errors.js';
 import type { TelegramBatchDelivery } from '../../domain/ports.js';
+import { INGEST_REPUBLISH_TOPIC_TEMPLATE } from '../ingest-republish.js';
 
 /**
  * The topic rule that carries telegram batches from IoT Core to the ingest
@@ -22,10 +23,31 @@ export const INGEST_RULE_SQL =
   "SELECT encode(*, 'base64') AS payload, topic() AS topic, clientid() AS clientId, " +
   `principal() AS principal, timestamp() AS receivedAt FROM '${INGEST_TOPIC_FILTER}'`;
 
+/**
+ * The republish action hands on what the SQL selects, so for the MQTT ingest
+ * workers it selects the batch itself: `SELECT *` alone passes the payload on
+ * as bytes, binary or not (§1.13). The thing is in the topic the action
+ * republishes to (`INGEST_REPUBLISH_TOPIC_TEMPLATE`), never in the payload.
+ */
+export const INGEST_REPUBLISH_RULE_SQL = `SELECT * FROM '${INGEST_TOPIC_FILTER}'`;
+
 /** The header that proves a POST to the ingest came from our rule (see README). */
 export const INGEST_AUTH_HEADER = 'x-zw-ingest-token';
 
-export interface IngestRuleOptions {
+/**
+ * How the rule hands batches on: `http` POSTs them to the server's ingest
+ * route, `republish` to the topics the MQTT ingest workers share. Gateways
+ * publish to the one rule `zw_ingest`, so a deployment picks one.
+ */
+export type IngestAction = 'http' | 'republish';
+
+interface CommonRuleOptions {
+  /** Where failed deliveries are logged; without it a failed action leaves no trace in AWS. */
+  errorLog?: { roleArn: string; logGroupName: string };
+}
+
+export interface HttpIngestRuleOptions extends CommonRuleOptions {
+  ingestAction?: 'http';
   /** https URL of the server's ingest route; AWS sends the destination confirmation there too. */
   ingestUrl: string;
   /**
@@ -34,24 +56,62 @@ export interface IngestRuleOptions {
    * stored in the rule itself.
    */
   ingestToken: string;
-  /** Where failed deliveries are logged; without it a failed POST leaves no trace in AWS. */
-  errorLog?: { roleArn: string; logGroupName: string };
 }
 
+export interface RepublishIngestRuleOptions extends CommonRuleOptions {
+  ingestAction: 'republish';
+  /**
+   * The IAM role IoT assumes to republish: trusted by `iot.amazonaws.com`,
+   * allowed `iot:Publish` on the republish topics `zw/v1/ingest/<thing>/telegrams`
+   * (README.md, "The republish role").
+   */
+  republishRoleArn: string;
+}
+
+export type IngestRuleOptions = HttpIngestRuleOptions | RepublishIngestRuleOptions;
+
+const IAM_ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/;
+
+const RULE_COMMON = { awsIotSqlVersion: '2016-03-23', ruleDisabled: false } as const;
+
 export function ingestTopicRulePayload(options: IngestRuleOptions): TopicRulePayload {
+  const errorAction: Action | undefined =
+    options.errorLog === undefined ? undefined : { cloudwatchLogs: { ...options.errorLog } };
+  const withErrorAction = errorAction === undefined ? {} : { errorAction };
+  if (options.ingestAction === 'republish') {
+    // CreateTopicRule would refuse it too, but only after the policies were written.
+    if (!IAM_ROLE_ARN.test(options.republishRoleArn)) {
+      throw new RangeError(
+        `republishRoleArn must be an IAM role ARN, got '${options.republishRoleArn}'`,
+      );
+    }
+    return {
+      sql: INGEST_REPUBLISH_RULE_SQL,
+      ...RULE_COMMON,
+      description: 'Zählwerk: telegram batches from gateways to the MQTT ingest workers',
+      actions: [
+        {
+          republish: {
+            topic: INGEST_REPUBLISH_TOPIC_TEMPLATE,
+            // QoS 1: the workers' persistent sessions hold what no worker has taken yet (§1.7).
+            qos: 1,
+            roleArn: options.republishRoleArn,
+          },
+        },
+      ],
+      ...withErrorAction,
+    };
+  }
   const url = new URL(options.ingestUrl);
   // The HTTP action accepts https only; failing here beats a rejected CreateTopicRule.
   if (url.protocol !== 'https:') {
     throw new RangeError(`ingestUrl must be https, got '${options.ingestUrl}'`);
   }
   if (options.ingestToken === '') throw new RangeError('ingestToken must not be empty');
-  const errorAction: Action | undefined =
-    options.errorLog === undefined ? undefined : { cloudwatchLogs: { ...options.errorLog } };
   return {
     sql: INGEST_RULE_SQL,
-    awsIotSqlVersion: '2016-03-23',
+    ...RULE_COMMON,
     description: 'Zählwerk: telegram batches from gateways to the ingest',
-    ruleDisabled: false,
     actions: [
       {
         http: {
@@ -61,7 +121,7 @@ export function ingestTopicRulePayload(options: IngestRuleOptions): TopicRulePay
         },
       },
     ],
-    ...(errorAction === undefined ? {} : { errorAction }),
+    ...withErrorAction,
   };
 }
 

@@ -8,6 +8,9 @@
 /** Policy every gateway certificate gets; the `-v1` lets a v2 roll out beside it. */
 export const DEFAULT_GATEWAY_POLICY_NAME = 'zw-gateway-v1';
 
+/** Policy every ingest worker certificate gets (`ingestWorkerPolicy` with `issuer: 'aws'`). */
+export const INGEST_WORKER_POLICY_NAME = 'zw-ingest-worker';
+
 /**
  * `zw-prov-` + partner id must stay a valid template name (1–36 of
  * `[0-9A-Za-z_-]`, as `claimPolicy` checks), hence at most 28 characters.

@@ -10,7 +10,7 @@ export {
 } from './evaluate-policy.js';
 export { claimPolicy, gatewayPolicy } from './gateway-policies.js';
 export { monitorPolicy } from './monitor-policy.js';
-export { ingestWorkerPolicy } from './ingest-worker-policy.js';
+export { ingestWorkerPolicy, type IngestWorkerIssuer } from './ingest-worker-policy.js';
 export {
   checkClientId,
   checkFiltersPerSubscribe,
