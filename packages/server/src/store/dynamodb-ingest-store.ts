@@ -60,6 +60,7 @@ import {
   unregisteredMetersPartition,
 } from './keys.js';
 import { queryAllOfPartition } from './query-all.js';
+import { packRecentFrames, unpackRecentFrames } from './packed-recent-frames.js';
 import { batchGet, queryIndexPage, queryTablePage, recordOf, type Item } from './tenancy-items.js';
 
 export interface DynamoIngestStoreOptions {
@@ -178,7 +179,20 @@ export function createDynamoIngestStore(options: DynamoIngestStoreOptions): Inge
   }
 
   function streamOf(item: Item): MeterStream {
-    return recordOf<MeterStream>(item);
+    const { guardFrames, ...rest } = recordOf<MeterStream & { guardFrames?: string }>(item);
+    // Streams saved before the frames were packed keep them as a list until their next save.
+    return typeof guardFrames === 'string'
+      ? { ...rest, guard: { ...rest.guard, recent: unpackRecentFrames(guardFrames) } }
+      : rest;
+  }
+
+  /** The stream as its item: the guard's frames packed (packed-recent-frames.ts). */
+  function streamItem(stream: MeterStream): Item {
+    const key = meterStreamKey(stream.partnerId, stream.meterId);
+    const packed = packRecentFrames(stream.guard.recent);
+    if (packed === null) return { ...key, entity: 'STREAM', ...stream };
+    const { recent: _recent, ...guard } = stream.guard;
+    return { ...key, entity: 'STREAM', ...stream, guard, guardFrames: packed };
   }
 
   function alarmOf(item: Item): StoredAlarm {
@@ -341,11 +355,7 @@ export function createDynamoIngestStore(options: DynamoIngestStoreOptions): Inge
     async saveStream(stream) {
       assertKeyParts({ partnerId: stream.partnerId, meterId: stream.meterId });
       const next: MeterStream = { ...stream, version: stream.version + 1 };
-      await putOnVersion(
-        { ...meterStreamKey(stream.partnerId, stream.meterId), entity: 'STREAM', ...next },
-        stream.version,
-        `stream of meter ${stream.meterId}`,
-      );
+      await putOnVersion(streamItem(next), stream.version, `stream of meter ${stream.meterId}`);
       return next;
     },
 
