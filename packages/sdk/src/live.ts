@@ -32,8 +32,10 @@ export type LiveOptions = LiveTarget & {
  * An event of `GET /v1/live`:
  * - `reading`: a new reading (or, after a reconnect, a missed one the server
  *   replays); `id` is the server's event id, `<at>#<digest>`.
- * - `overflow`: the client fell too far behind and the server ended the
- *   stream; the iterator reconnects, and the server replays what it can.
+ * - `overflow`: the server ended the stream, because the client fell too far
+ *   behind (`reason: 'too-slow'`) or because the server may have missed
+ *   readings (`'interrupted'`: its feed from the ingest workers was down); the
+ *   iterator reconnects, and the server replays what it can.
  * - `alarm` (with `alarms: true`): an alarm raised or cleared, as
  *   listMeterAlarms shows it; it has no id and is not replayed after a
  *   reconnect.

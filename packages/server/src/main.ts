@@ -404,6 +404,10 @@ export async function startPlatform(config: Config): Promise<Platform> {
           if (readings.length > 0) liveHub.publish(readings);
           if (alarms.length > 0) liveHub.publishAlarms(alarms);
         },
+        onInterrupted: () => {
+          const ended = liveHub.interrupt();
+          appLog.warn({ subscribers: ended }, 'live subscribers told to catch up after a break');
+        },
         log: appLog,
       });
       if (localIdentity !== null && config.ingestWorkers > 0) {

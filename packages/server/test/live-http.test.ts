@@ -415,8 +415,30 @@ describe('live readings over Server-Sent Events', { timeout: 60_000 }, () => {
     const stream = await open(`unitId=${tree.u1.id}`, await as('operator'));
     // More at once than the hub queues per subscriber (5): it is dropped.
     hub.publish(Array.from({ length: 12 }, () => fresh(u1Place())));
-    await stream.next((e) => e.event === 'overflow', 1000);
+    const overflow = await stream.next((e) => e.event === 'overflow', 1000);
+    expect(JSON.parse(overflow.data!)).toEqual({ reason: 'too-slow' });
     await stream.ended;
+  });
+
+  it('ends every stream, saying so, when the hub may have missed readings', async () => {
+    const before = hub.size;
+    const tenant = await open(`unitId=${tree.u1.id}`, await as('tenant'));
+    const operator = await open(`unitId=${tree.u1.id}`, await as('operator'));
+    expect(hub.interrupt()).toBeGreaterThanOrEqual(2);
+    for (const stream of [tenant, operator]) {
+      const overflow = await stream.next((e) => e.event === 'overflow', 1000);
+      expect(JSON.parse(overflow.data!)).toEqual({ reason: 'interrupted' });
+      await stream.ended;
+    }
+    // A new stream after it is live as before.
+    const again = await open(`unitId=${tree.u1.id}`, await as('operator'));
+    const reading = fresh(u1Place());
+    hub.publish([reading]);
+    await again.next(isReading(reading.digest), 1000);
+    again.close();
+    for (let i = 0; i < 50 && hub.size > before; i += 1) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
   });
 
   it('lets go of the subscription when the client goes away', async () => {

@@ -13,6 +13,12 @@ export interface IngestEventsSubscriberOptions {
   /** Unique per API server: two connections with one id take each other's place. */
   clientId: string;
   onEvents(events: IngestEvents): void;
+  /**
+   * The subscription is back after a break: events published meanwhile are
+   * lost to this server (clean session, QoS 0), so its live subscribers
+   * should catch up from the table.
+   */
+  onInterrupted?: () => void;
   log: {
     info(fields: object, message: string): void;
     warn(fields: object, message: string): void;
@@ -21,7 +27,7 @@ export interface IngestEventsSubscriberOptions {
 }
 
 export interface IngestEventsSubscriber {
-  stats(): { messages: number; dropped: number; connected: boolean };
+  stats(): { messages: number; dropped: number; interruptions: number; connected: boolean };
   close(): Promise<void>;
 }
 
@@ -37,7 +43,7 @@ export async function startIngestEventsSubscriber(
   options: IngestEventsSubscriberOptions,
 ): Promise<IngestEventsSubscriber> {
   const { log } = options;
-  const stats = { messages: 0, dropped: 0 };
+  const stats = { messages: 0, dropped: 0, interruptions: 0 };
   const client: MqttClient = connect(options.url, {
     clientId: options.clientId,
     protocolVersion: 4,
@@ -50,6 +56,8 @@ export async function startIngestEventsSubscriber(
     key: options.keyPem,
     rejectUnauthorized: true,
     ...(options.servername === undefined ? {} : { servername: options.servername }),
+    // Subscribed below on every connect, so that a break is known once the subscription is back.
+    resubscribe: false,
   });
   client.on('message', (topic, payload) => {
     if (topic !== INGEST_EVENTS_TOPIC) return;
@@ -72,18 +80,32 @@ export async function startIngestEventsSubscriber(
   client.on('error', (error) =>
     log.warn({ clientId: options.clientId, error: error.message }, 'ingest events mqtt error'),
   );
-  try {
-    await new Promise<void>((resolve, reject) => {
-      client.once('connect', () => {
-        // mqtt.js subscribes again by itself after a reconnect of a clean session.
-        client.subscribe(INGEST_EVENTS_TOPIC, { qos: 0 }, (error, granted) => {
-          if (error || granted?.some((grant) => grant.qos === 128) === true) {
-            reject(new Error(`the broker refused ${INGEST_EVENTS_TOPIC}`));
-          } else resolve();
-        });
+  let started = false;
+  const subscribed = new Promise<void>((resolve, reject) => {
+    client.on('connect', () => {
+      client.subscribe(INGEST_EVENTS_TOPIC, { qos: 0 }, (error, granted) => {
+        if (error || granted?.some((grant) => grant.qos === 128) === true) {
+          const refused = new Error(`the broker refused ${INGEST_EVENTS_TOPIC}`);
+          if (!started) reject(refused);
+          else log.warn({ clientId: options.clientId }, refused.message);
+          return;
+        }
+        if (!started) {
+          started = true;
+          resolve();
+          return;
+        }
+        stats.interruptions += 1;
+        log.warn({ clientId: options.clientId }, 'ingest events subscribed again after a break');
+        options.onInterrupted?.();
       });
-      client.once('error', reject);
     });
+    client.once('error', (error) => {
+      if (!started) reject(error);
+    });
+  });
+  try {
+    await subscribed;
   } catch (error) {
     client.end(true);
     throw error;

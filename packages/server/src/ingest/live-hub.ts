@@ -20,11 +20,19 @@ export interface LiveFilter {
 /** What a subscriber is sent: a reading stored, or an alarm raised or cleared. */
 export type LiveItem = { type: 'reading'; reading: Reading } | { type: 'alarm'; alarm: AlarmEvent };
 
+/**
+ * Why the hub ended a subscription: `too-slow`, its client did not keep up;
+ * `interrupted`, the hub's own feed was down and it may have missed readings.
+ */
+export type LiveEndReason = 'too-slow' | 'interrupted';
+
 export interface LiveSubscription {
   /** Items in the order they were stored; ends when closed or when the subscriber fell behind. */
   [Symbol.asyncIterator](): AsyncIterator<LiveItem>;
-  /** Set when the hub dropped the subscriber because it did not keep up. */
+  /** Set when the hub ended the subscription (see endedBecause). */
   readonly overflowed: boolean;
+  /** Why the hub ended it; null while it runs or when the client closed it. */
+  readonly endedBecause: LiveEndReason | null;
   close(): void;
 }
 
@@ -119,6 +127,18 @@ export class LiveHub {
     }
   }
 
+  /**
+   * Ends every subscription as one that fell behind: readings were stored
+   * that this hub may not have heard of (its feed from the ingest workers was
+   * down), so each client is told to reconnect and catch up from the table.
+   * Returns how many were ended.
+   */
+  interrupt(): number {
+    const subscribers = [...this.#subscribers];
+    for (const subscriber of subscribers) subscriber.end('interrupted');
+    return subscribers.length;
+  }
+
   subscribe(filter: LiveFilter): LiveSubscription {
     if (this.#subscribers.size >= this.#maxSubscribers) {
       throw new Error('too many live subscribers');
@@ -135,7 +155,7 @@ class Subscriber implements LiveSubscription {
   readonly #queue: LiveItem[] = [];
   #waiting: ((result: IteratorResult<LiveItem>) => void) | null = null;
   #closed = false;
-  #overflowed = false;
+  #endedBecause: LiveEndReason | null = null;
 
   constructor(
     readonly filter: LiveFilter,
@@ -144,7 +164,17 @@ class Subscriber implements LiveSubscription {
   ) {}
 
   get overflowed(): boolean {
-    return this.#overflowed;
+    return this.#endedBecause !== null;
+  }
+
+  get endedBecause(): LiveEndReason | null {
+    return this.#endedBecause;
+  }
+
+  end(reason: LiveEndReason): void {
+    if (this.#closed) return;
+    this.#endedBecause = reason;
+    this.close();
   }
 
   push(item: LiveItem): void {
@@ -156,8 +186,7 @@ class Subscriber implements LiveSubscription {
       return;
     }
     if (this.#queue.length >= this.maxQueue) {
-      this.#overflowed = true;
-      this.close();
+      this.end('too-slow');
       return;
     }
     this.#queue.push(item);

@@ -155,8 +155,10 @@ const liveRoutes: FastifyPluginAsyncTypebox<LiveRoutesOptions> = async (app, opt
           'sees what is as for the readings: tenants (and a unit’s widgets) their unit’s ' +
           'meters during their current tenancy, landlords (and a property’s widgets) the ' +
           'building’s own meters only, operators their organisation’s. A client that does not ' +
-          'keep up is sent an event `overflow` and the stream ends: reconnect, and read what ' +
-          'was missed from listMeterReadings. Send the token in the Authorization header ' +
+          'keep up is sent an event `overflow` (data `{"reason": "too-slow"}`) and the stream ' +
+          'ends, as is every client when the server may have missed readings (`"interrupted"`: ' +
+          'its feed from the ingest workers was down): reconnect with `Last-Event-ID`, or read ' +
+          'what was missed from listMeterReadings. Send the token in the Authorization header ' +
           '(fetch, not EventSource).\n\n' +
           'Resuming: a client that reconnects sends the id of the last event it got as ' +
           '`Last-Event-ID` (or, if it cannot set headers, as `lastEventId`; the header wins). ' +
@@ -345,8 +347,9 @@ const liveRoutes: FastifyPluginAsyncTypebox<LiveRoutesOptions> = async (app, opt
             if (replayed.delete(`${reading.meterId}#${liveEventId(reading)}`)) continue;
             await send(readingEvent(reading));
           }
-          if (subscription.overflowed && !raw.destroyed) {
-            raw.write('event: overflow\ndata: {"reason":"too-slow"}\n\n');
+          if (subscription.endedBecause !== null && !raw.destroyed) {
+            const reason = JSON.stringify({ reason: subscription.endedBecause });
+            raw.write(`event: overflow\ndata: ${reason}\n\n`);
           }
         } catch (error) {
           request.log.warn({ err: error }, 'live stream failed');
