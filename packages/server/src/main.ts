@@ -24,7 +24,6 @@ import {
   type IngestEventsSubscriber,
 } from './ingest/ingest-events-subscriber.js';
 import { startIngestWorker, type RunningIngestWorker } from './ingest-worker.js';
-import { registerIngestWorker } from './iot/local/ingest-worker-credentials.js';
 import type { IngestStore } from './ingest/ingest-store.js';
 import { LiveHub } from './ingest/live-hub.js';
 import { createPlatformIngest, registryGatewayOwner } from './ingest/platform-ingest.js';
@@ -318,20 +317,6 @@ export async function startPlatform(config: Config): Promise<Platform> {
         caCertificatePem: ca.caCertificatePem,
         caCertificatePath: caDir === undefined ? null : join(caDir, CA_CERTIFICATE_FILE),
       };
-      if (config.ingest === 'mqtt') {
-        // Registered like any worker's, so it shows (and can be revoked) in the registry.
-        const issued = await registerIngestWorker(ca, registry, { name: 'platform' });
-        localIdentity = {
-          connection: {
-            url: local.mqttUrl,
-            servername: 'localhost',
-            caPem: ca.caCertificatePem,
-            certPem: issued.certificatePem,
-            keyPem: issued.privateKeyPem,
-          },
-          clientId: issued.clientId,
-        };
-      }
       let labDir: string;
       if (config.dataDir === undefined) {
         labDir = temporaryLabDir = await mkdtemp(join(tmpdir(), 'zw-lab-'));
@@ -349,7 +334,21 @@ export async function startPlatform(config: Config): Promise<Platform> {
         ...(demo === null
           ? {}
           : { claimTemplateName: provisioningTemplateName(demo.ids.demoPartnerId) }),
+        ingestWorker: config.ingest === 'mqtt',
       });
+      if (lab.ingestWorker !== null) {
+        // Registered like any worker's, so it shows (and can be revoked) in the registry.
+        localIdentity = {
+          connection: {
+            url: local.mqttUrl,
+            servername: 'localhost',
+            caPem: ca.caCertificatePem,
+            certPem: lab.ingestWorker.certificatePem,
+            keyPem: lab.ingestWorker.privateKeyPem,
+          },
+          clientId: `${INGEST_WORKER_CLIENT_ID_PREFIX}platform`,
+        };
+      }
     }
     // Batches that break the contract are answered on the gateway's errors topic; the rest
     // become readings, and the PUBACK (or the rule's 200) waits until they are stored.

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +8,7 @@ import { connectOrThrow, endAllClients } from '../iot/local/broker/broker-test-k
 import type { LocalBroker } from '../iot/local/broker/index.js';
 import { startLocalIotCore, type LocalIotCore } from '../iot/local/local-iot-core.js';
 import {
+  certificateIdOf,
   loadOrCreateCertificateAuthority,
   type CertificateAuthority,
 } from '../iot/local/pki/index.js';
@@ -35,7 +37,7 @@ describe('lab credentials', { timeout: 20_000 }, () => {
     await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
   });
 
-  async function lab(dir?: string) {
+  async function lab(dir?: string, options: { ingestWorker?: boolean } = {}) {
     const target = dir ?? (await mkdtemp(join(tmpdir(), 'zw-lab-')));
     dirs.push(target);
     return prepareLab({
@@ -46,6 +48,7 @@ describe('lab credentials', { timeout: 20_000 }, () => {
       thingNames: ['sim-gw-0001', 'sim-gw-0002'],
       partnerId: 'demo',
       organisationId: 'demo-operator',
+      ...options,
     });
   }
 
@@ -85,5 +88,25 @@ describe('lab credentials', { timeout: 20_000 }, () => {
     const [certificate] = await registry.listCertificates('sim-gw-0001');
     await registry.setCertificateStatus(certificate!.certificateId, 'REVOKED');
     await expect(lab(first.dir)).rejects.toThrow('every lab thing name is taken');
+  });
+
+  it('keeps the platform’s ingest worker certificate when asked for, and reuses it while active', async () => {
+    expect((await lab()).ingestWorker).toBeNull();
+    const first = await lab(undefined, { ingestWorker: true });
+    const worker = first.ingestWorker!;
+    expect((await stat(worker.privateKeyPath)).mode & 0o777).toBe(0o600);
+    await connectOrThrow(
+      broker,
+      { certificateId: '', ...worker },
+      { clientId: 'zw-ingest-platform' },
+    );
+    const again = await lab(first.dir, { ingestWorker: true });
+    expect(again.ingestWorker!.certificatePem).toBe(worker.certificatePem);
+
+    // Revoked, it is replaced rather than reused.
+    const id = certificateIdOf(new X509Certificate(worker.certificatePem).raw);
+    await registry.setCertificateStatus(id, 'REVOKED');
+    const third = await lab(first.dir, { ingestWorker: true });
+    expect(third.ingestWorker!.certificatePem).not.toBe(worker.certificatePem);
   });
 });

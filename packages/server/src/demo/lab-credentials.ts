@@ -5,6 +5,7 @@ import type { IotCore } from '../domain/ports.js';
 import type { IotRegistry } from '../iot/iot-registry.js';
 import type { CertificateAuthority } from '../iot/local/pki/index.js';
 import { certificateIdOf } from '../iot/local/pki/index.js';
+import { registerIngestWorker } from '../iot/local/ingest-worker-credentials.js';
 import { registerMonitor } from '../iot/local/monitor/index.js';
 import { makeGatewayKeyAndCsr } from './gateway-key.js';
 
@@ -31,6 +32,8 @@ export interface LabCredentials {
   monitor: LabIdentity;
   /** A fleet-provisioning claim certificate of the partner, when asked for. */
   claim: (LabIdentity & { templateName: string }) | null;
+  /** The platform's own ingest worker certificate (`zw-ingest-platform`), when asked for. */
+  ingestWorker: LabIdentity | null;
 }
 
 export interface PrepareLabOptions {
@@ -39,10 +42,15 @@ export interface PrepareLabOptions {
   registry: Pick<IotRegistry, 'getThing' | 'getCertificate' | 'createCertificate'>;
   ca: Pick<
     CertificateAuthority,
-    'caCertificatePem' | 'issueMonitorCertificate' | 'issueClaimCertificate'
+    | 'caCertificatePem'
+    | 'issueMonitorCertificate'
+    | 'issueClaimCertificate'
+    | 'issueIngestWorkerCertificate'
   >;
   /** Also a claim certificate of the partner, for fleet provisioning with this template. */
   claimTemplateName?: string;
+  /** Also the platform's own ingest worker certificate (`--ingest mqtt`). */
+  ingestWorker?: boolean;
   /** Tried in order: the first that is free or whose credentials are in `dir` is used. */
   thingNames: readonly string[];
   partnerId: string;
@@ -116,11 +124,22 @@ export async function prepareLab(options: PrepareLabOptions): Promise<LabCredent
     }
     claim = { ...identity, templateName: options.claimTemplateName };
   }
+  let ingestWorker: LabIdentity | null = null;
+  if (options.ingestWorker === true) {
+    const workerPaths = identityPaths(dir, 'ingest-worker');
+    ingestWorker = await readIdentity(workerPaths);
+    // Reused across restarts, so that a --data-dir does not collect one certificate per start.
+    if (ingestWorker === null || !(await isActive(registry, ingestWorker.certificatePem, null))) {
+      const issued = await registerIngestWorker(options.ca, registry, { name: 'platform' });
+      ingestWorker = await writeIdentity(workerPaths, issued.certificatePem, issued.privateKeyPem);
+    }
+  }
   return {
     dir,
     caPath,
     caPem: options.ca.caCertificatePem,
     claim,
+    ingestWorker,
     thingName: chosen.thingName,
     gateway: chosen.identity,
     monitor,
