@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useDynaliteTable } from '../test/ports/dynalite-table.js';
 import { ConfigError, parseConfig } from './config.js';
 import { runIngestWorkerCommand, type IngestWorkerCommandIo } from './ingest-worker-cli.js';
-import { ACCOUNT, REGION, startFakeAwsIot, type FakeAwsIot } from './iot/aws/aws-test-kit.js';
+import { ACCOUNT, REGION, type FakeAwsIot } from './iot/aws/aws-test-kit.js';
+import { useFakeAwsIot } from '../test/ports/fake-aws-iot.js';
 import { runIotDeploy } from './iot-deploy.js';
 import {
   buildArn,
@@ -96,18 +97,13 @@ describe('zw-server ingest-worker', () => {
 });
 
 describe('zw-server ingest-worker on AWS IoT Core', () => {
+  const fakeAws = useFakeAwsIot();
   let fake: FakeAwsIot;
-  const saved = { ...process.env };
   const dirs: string[] = [];
-  beforeAll(async () => {
-    fake = await startFakeAwsIot();
-    // The SDK's credential chain reads these; the fake does not check them.
-    process.env.AWS_ACCESS_KEY_ID = 'AKIDEXAMPLE';
-    process.env.AWS_SECRET_ACCESS_KEY = 'secret';
+  beforeAll(() => {
+    fake = fakeAws.fake();
   });
   afterAll(async () => {
-    await fake.close();
-    process.env = saved;
     await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
   });
   const tempDir = async () => {

@@ -1,6 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from './config.js';
-import { startFakeAwsIot, type FakeAwsIot } from './iot/aws/aws-test-kit.js';
+import type { FakeAwsIot } from './iot/aws/aws-test-kit.js';
+import { useFakeAwsIot } from '../test/ports/fake-aws-iot.js';
 import { runIotDeploy } from './iot-deploy.js';
 
 /** What every deployment names, whatever the rule's action. */
@@ -23,16 +24,10 @@ const DEPLOY = [
 const ROLE = 'arn:aws:iam::123456789012:role/zw-ingest-republish';
 
 describe('zw-server iot-deploy', () => {
+  const aws = useFakeAwsIot();
   let fake: FakeAwsIot;
-  const saved = { ...process.env };
-  beforeAll(async () => {
-    fake = await startFakeAwsIot();
-    process.env.AWS_ACCESS_KEY_ID = 'AKIDEXAMPLE';
-    process.env.AWS_SECRET_ACCESS_KEY = 'secret';
-  });
-  afterAll(async () => {
-    await fake.close();
-    process.env = saved;
+  beforeAll(() => {
+    fake = aws.fake();
   });
 
   it('creates the policies, templates and rule once, and changes nothing the second time', async () => {

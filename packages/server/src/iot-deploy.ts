@@ -1,5 +1,5 @@
 import type { Config } from './config.js';
-import { ConfigError } from './config.js';
+import { ConfigError, SETTINGS } from './config.js';
 import {
   createAwsIotClients,
   ensureAwsResources,
@@ -8,26 +8,17 @@ import {
 } from './iot/aws/index.js';
 
 /**
- * What `zw-server iot-deploy` needs beyond the common settings, by flag, in
- * the order they are named; `action`: only with that `--ingest-action`.
+ * What `zw-server iot-deploy` needs beyond the common settings, in the order
+ * they are named (flag and variable from SETTINGS); `action`: only with that
+ * `--ingest-action`.
  */
-const REQUIRED: readonly {
-  key: keyof Config;
-  flag: string;
-  env: string;
-  action?: Config['ingestAction'];
-}[] = [
-  { key: 'awsAccountId', flag: 'aws-account-id', env: 'ZW_AWS_ACCOUNT_ID' },
-  { key: 'ingestUrl', flag: 'ingest-url', env: 'ZW_INGEST_URL', action: 'http' },
-  { key: 'ingestToken', flag: 'ingest-token', env: 'ZW_INGEST_TOKEN', action: 'http' },
-  {
-    key: 'republishRoleArn',
-    flag: 'republish-role-arn',
-    env: 'ZW_REPUBLISH_ROLE_ARN',
-    action: 'republish',
-  },
-  { key: 'provisioningRoleArn', flag: 'provisioning-role-arn', env: 'ZW_PROVISIONING_ROLE_ARN' },
-  { key: 'partners', flag: 'partners', env: 'ZW_PARTNERS' },
+const REQUIRED: readonly { key: keyof Config; action?: Config['ingestAction'] }[] = [
+  { key: 'awsAccountId' },
+  { key: 'ingestUrl', action: 'http' },
+  { key: 'ingestToken', action: 'http' },
+  { key: 'republishRoleArn', action: 'republish' },
+  { key: 'provisioningRoleArn' },
+  { key: 'partners' },
 ];
 
 /**
@@ -44,12 +35,14 @@ export async function runIotDeploy(
   const action = config.ingestAction;
   const missing = REQUIRED.filter(
     (r) => (r.action === undefined || r.action === action) && config[r.key] === undefined,
-  ).map(
+  ).map((r) => {
+    const setting = SETTINGS.find((s) => s.key === r.key)!;
     // http is the default action, so only the other one is named.
-    (r) =>
-      `${r.env} (--${r.flag}) is required by iot-deploy` +
-      (r.action === 'republish' ? ' --ingest-action republish' : ''),
-  );
+    return (
+      `${setting.env} (--${setting.flag}) is required by iot-deploy` +
+      (r.action === 'republish' ? ' --ingest-action republish' : '')
+    );
+  });
   if (missing.length > 0) throw new ConfigError(missing);
   const rule: IngestRuleOptions =
     action === 'republish'

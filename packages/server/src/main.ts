@@ -24,6 +24,7 @@ import {
   type IngestEventsSubscriber,
 } from './ingest/ingest-events-subscriber.js';
 import { startIngestWorker, type RunningIngestWorker } from './ingest-worker.js';
+import type { MqttTlsConnection } from './ingest/mqtt-worker.js';
 import type { IngestStore } from './ingest/ingest-store.js';
 import { LiveHub } from './ingest/live-hub.js';
 import { createPlatformIngest, registryGatewayOwner } from './ingest/platform-ingest.js';
@@ -481,7 +482,7 @@ function serverHostnames(mqttHost: string): readonly string[] {
 
 /** How an ingest worker certificate connects: the platform's own workers and its events subscriber. */
 interface IngestWorkerIdentity {
-  connection: { url: string; servername?: string; caPem: string; certPem: string; keyPem: string };
+  connection: MqttTlsConnection;
   clientId: string;
 }
 

@@ -1,7 +1,8 @@
 import { topics } from '@zaehlwerk/firmware-contract';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../src/config.js';
-import { startFakeAwsIot, type FakeAwsIot } from '../src/iot/aws/aws-test-kit.js';
+import type { FakeAwsIot } from '../src/iot/aws/aws-test-kit.js';
+import { useFakeAwsIot } from './ports/fake-aws-iot.js';
 import { makeGatewayCsr } from '../src/iot/local/pki/pki-test-kit.js';
 import { startPlatform, type Platform } from '../src/main.js';
 
@@ -22,15 +23,12 @@ function ruleBody(payload: string, thing = 'gw-aws-1') {
 }
 
 describe('startPlatform with AWS IoT Core (--iot aws)', () => {
+  const aws = useFakeAwsIot();
   let fake: FakeAwsIot;
   let platform: Platform;
-  const saved = { ...process.env };
 
   beforeAll(async () => {
-    fake = await startFakeAwsIot();
-    // The SDK's default chain reads these; production uses the task role instead.
-    process.env.AWS_ACCESS_KEY_ID = 'AKIDEXAMPLE';
-    process.env.AWS_SECRET_ACCESS_KEY = 'secret';
+    fake = aws.fake();
     platform = await startPlatform(
       parseConfig(
         [
@@ -53,8 +51,6 @@ describe('startPlatform with AWS IoT Core (--iot aws)', () => {
   });
   afterAll(async () => {
     await platform.close();
-    await fake.close();
-    process.env = saved;
   });
   beforeEach(() => {
     fake.requests.length = 0;

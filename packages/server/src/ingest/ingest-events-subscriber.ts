@@ -1,15 +1,10 @@
 import { connect, type MqttClient } from 'mqtt';
 import { INGEST_EVENTS_TOPIC } from '../iot/ingest-republish.js';
 import { decodeIngestEvents, type IngestEvents } from './ingest-events.js';
+import type { MqttTlsConnection } from './mqtt-worker.js';
 
-export interface IngestEventsSubscriberOptions {
-  /** `mqtts://host:port`: the emulator's broker, or the account's AWS IoT Core ATS endpoint. */
-  url: string;
-  servername?: string;
-  caPem: string;
-  /** An ingest worker certificate: its policy lets it read the events topic. */
-  certPem: string;
-  keyPem: string;
+/** The connection's certificate is an ingest worker's: its policy lets it read the events topic. */
+export interface IngestEventsSubscriberOptions extends MqttTlsConnection {
   /** Unique per API server: two connections with one id take each other's place. */
   clientId: string;
   onEvents(events: IngestEvents): void;

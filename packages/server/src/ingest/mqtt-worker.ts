@@ -6,14 +6,19 @@ import {
   parseIngestRepublishTopic,
 } from '../iot/ingest-republish.js';
 
-export interface MqttIngestWorkerOptions {
+/** How an ingest worker certificate reaches the broker (mutual TLS). */
+export interface MqttTlsConnection {
   /** `mqtts://host:port`: the emulator's broker, or the account's AWS IoT Core ATS endpoint. */
   url: string;
   /** TLS server name (SNI, which IoT Core requires) when it is not the URL's host. */
   servername?: string;
   caPem: string;
+  /** An ingest worker certificate and its key (the ingest worker policy). */
   certPem: string;
   keyPem: string;
+}
+
+export interface MqttIngestWorkerOptions extends MqttTlsConnection {
   /**
    * The worker's fixed client id: its persistent session on the broker, so
    * batches for it wait there while it restarts. With several sessions, each

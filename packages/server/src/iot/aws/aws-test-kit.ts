@@ -95,6 +95,29 @@ export async function startFakeAwsIot(): Promise<FakeAwsIot> {
   const rules = new Map<string, Record<string, unknown>>();
   const arn = (kind: string, name: string) => `arn:aws:iot:${REGION}:${ACCOUNT}:${kind}/${name}`;
 
+  /** A certificate CreateCertificateFromCsr or CreateKeysAndCertificate made; times in seconds. */
+  function keepCertificate(
+    made: { certificateId: string; certificatePem: string; notBefore: number; notAfter: number },
+    setAsActive: boolean,
+  ): FakeCertificate {
+    const certificate: FakeCertificate = {
+      certificateId: made.certificateId,
+      certificateArn: arn('cert', made.certificateId),
+      certificatePem: made.certificatePem,
+      status: setAsActive ? 'ACTIVE' : 'INACTIVE',
+      creationDate: clock++,
+      notBefore: made.notBefore,
+      notAfter: made.notAfter,
+    };
+    certificates.set(certificate.certificateId, certificate);
+    return certificate;
+  }
+  const certificateCreated = (certificate: FakeCertificate) => ({
+    certificateArn: certificate.certificateArn,
+    certificateId: certificate.certificateId,
+    certificatePem: certificate.certificatePem,
+  });
+
   async function answer(req: RecordedRequest): Promise<FakeReply> {
     const { method, path, query } = req;
     const json = () => JSON.parse(req.body === '' ? '{}' : req.body) as Record<string, unknown>;
@@ -171,43 +194,23 @@ export async function startFakeAwsIot(): Promise<FakeAwsIot> {
     if (method === 'POST' && path === '/certificates') {
       const { certificateSigningRequest } = json() as { certificateSigningRequest: string };
       const signed = await ca.signGatewayCsr(certificateSigningRequest, { thingName: 'gw' });
-      const certificate: FakeCertificate = {
-        certificateId: signed.certificateId,
-        certificateArn: arn('cert', signed.certificateId),
-        certificatePem: signed.certificatePem,
-        status: query['setAsActive'] === 'true' ? 'ACTIVE' : 'INACTIVE',
-        creationDate: clock++,
-        notBefore: Date.parse(signed.notBefore) / 1000,
-        notAfter: Date.parse(signed.notAfter) / 1000,
-      };
-      certificates.set(certificate.certificateId, certificate);
-      return {
-        status: 200,
-        body: {
-          certificateArn: certificate.certificateArn,
-          certificateId: certificate.certificateId,
-          certificatePem: certificate.certificatePem,
+      const certificate = keepCertificate(
+        {
+          ...signed,
+          notBefore: Date.parse(signed.notBefore) / 1000,
+          notAfter: Date.parse(signed.notAfter) / 1000,
         },
-      };
+        query['setAsActive'] === 'true',
+      );
+      return { status: 200, body: certificateCreated(certificate) };
     }
     if (method === 'POST' && path === '/keys-and-certificate') {
       const made = await awsIssuedCertificate();
-      const certificate: FakeCertificate = {
-        certificateId: made.certificateId,
-        certificateArn: arn('cert', made.certificateId),
-        certificatePem: made.certificatePem,
-        status: query['setAsActive'] === 'true' ? 'ACTIVE' : 'INACTIVE',
-        creationDate: clock++,
-        notBefore: made.notBefore,
-        notAfter: made.notAfter,
-      };
-      certificates.set(certificate.certificateId, certificate);
+      const certificate = keepCertificate(made, query['setAsActive'] === 'true');
       return {
         status: 200,
         body: {
-          certificateArn: certificate.certificateArn,
-          certificateId: certificate.certificateId,
-          certificatePem: certificate.certificatePem,
+          ...certificateCreated(certificate),
           keyPair: { PublicKey: made.publicKeyPem, PrivateKey: made.privateKeyPem },
         },
       };
