@@ -20,7 +20,7 @@ import {
   isPkiError,
   loadOrCreateCertificateAuthority,
 } from './iot/local/pki/index.js';
-import { createPlatformServices } from './platform-services.js';
+import { createPlatformServices, platformServicesOptions } from './platform-services.js';
 import { createDynamoClients } from './store/dynamodb-client.js';
 import { createDynamoIotRegistry } from './store/dynamodb-iot-registry.js';
 
@@ -347,17 +347,7 @@ async function run(
         })
       : null;
   try {
-    const services = await createPlatformServices({
-      doc: dynamo.doc,
-      tableName: config.table,
-      issuer: config.publicUrl ?? `urn:zaehlwerk:${config.table}`,
-      region: config.region,
-      ...(config.dataDir === undefined ? {} : { dataDir: config.dataDir }),
-      ...(config.kmsKeyId === undefined ? {} : { kmsKeyId: config.kmsKeyId }),
-      ...(config.kmsPreviousKeyIds === undefined
-        ? {}
-        : { kmsPreviousKeyIds: config.kmsPreviousKeyIds.split(',') }),
-    });
+    const services = await createPlatformServices(platformServicesOptions(config, dynamo.doc));
     const awsIot = aws === null ? null : new AwsIotCore(aws);
     const running = await startIngestWorker({
       mqtt: {

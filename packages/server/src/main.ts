@@ -40,7 +40,11 @@ import {
   type AwsIotClients,
 } from './iot/aws/index.js';
 import { provisioningTemplateName } from './iot/aws/provisioning-template.js';
-import { createPlatformServices, type PlatformServices } from './platform-services.js';
+import {
+  createPlatformServices,
+  platformServicesOptions,
+  type PlatformServices,
+} from './platform-services.js';
 import { createDynamoClients, type DynamoClients } from './store/dynamodb-client.js';
 import { createDynamoIngestStore } from './store/dynamodb-ingest-store.js';
 import { createDynamoIotRegistry } from './store/dynamodb-iot-registry.js';
@@ -172,23 +176,12 @@ export async function startPlatform(config: Config): Promise<Platform> {
   let gatewayOwner: (thingName: string) => Promise<GatewayOwner | null>;
   /** With `--ingest mqtt` locally: the worker certificate the platform issued itself. */
   let localIdentity: IngestWorkerIdentity | null = null;
-  // Stable across restarts and instances, unlike the listening address.
-  const issuer = config.publicUrl ?? `urn:zaehlwerk:${config.table}`;
+  const servicesOptions = platformServicesOptions(config, dynamo.doc);
   try {
     await ensureTable(dynamo.client, config.table);
     const logger = config.logLevel === 'silent' ? false : { level: config.logLevel };
     const storage = dynamoStorageHealth(dynamo.client, config.table);
-    services = await createPlatformServices({
-      doc: dynamo.doc,
-      tableName: config.table,
-      issuer,
-      region: config.region,
-      ...(config.dataDir === undefined ? {} : { dataDir: config.dataDir }),
-      ...(config.kmsKeyId === undefined ? {} : { kmsKeyId: config.kmsKeyId }),
-      ...(config.kmsPreviousKeyIds === undefined
-        ? {}
-        : { kmsPreviousKeyIds: config.kmsPreviousKeyIds.split(',') }),
-    });
+    services = await createPlatformServices(servicesOptions);
     const { stores } = services;
     const hub = new LiveHub();
     const ingestStore = createDynamoIngestStore({ doc: dynamo.doc, tableName: config.table });
@@ -454,7 +447,7 @@ export async function startPlatform(config: Config): Promise<Platform> {
     dynamo,
     iot,
     services,
-    issuer,
+    issuer: servicesOptions.issuer,
     local,
     lab,
     demo,

@@ -1,5 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AppAuth } from './app.js';
+import type { Config } from './config.js';
 import type { ApiKeyStore } from './auth/api-keys.js';
 import { createAuthenticator } from './auth/authenticator.js';
 import type { LoginUser, UserDirectory } from './auth/sessions.js';
@@ -47,6 +48,32 @@ export interface PlatformServicesOptions {
   /** KMS keys of earlier rotations, whose envelopes must still open until rewrapped. */
   kmsPreviousKeyIds?: readonly string[];
   region: string;
+}
+
+/**
+ * The services' options as the server's configuration gives them: the API
+ * server and an ingest worker must open the same master keys and sign with
+ * the same issuer, so both take them from here.
+ */
+export function platformServicesOptions(
+  config: Pick<
+    Config,
+    'table' | 'publicUrl' | 'region' | 'dataDir' | 'kmsKeyId' | 'kmsPreviousKeyIds'
+  >,
+  doc: DynamoDBDocumentClient,
+): PlatformServicesOptions {
+  return {
+    doc,
+    tableName: config.table,
+    // Stable across restarts and instances, unlike the listening address.
+    issuer: config.publicUrl ?? `urn:zaehlwerk:${config.table}`,
+    region: config.region,
+    ...(config.dataDir === undefined ? {} : { dataDir: config.dataDir }),
+    ...(config.kmsKeyId === undefined ? {} : { kmsKeyId: config.kmsKeyId }),
+    ...(config.kmsPreviousKeyIds === undefined
+      ? {}
+      : { kmsPreviousKeyIds: config.kmsPreviousKeyIds.split(',') }),
+  };
 }
 
 function toLoginUser(user: User | null): LoginUser | null {

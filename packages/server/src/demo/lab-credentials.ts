@@ -7,6 +7,7 @@ import type { CertificateAuthority } from '../iot/local/pki/index.js';
 import { certificateIdOf } from '../iot/local/pki/index.js';
 import { registerIngestWorker } from '../iot/local/ingest-worker-credentials.js';
 import { registerMonitor } from '../iot/local/monitor/index.js';
+import { registerUnattachedCertificate } from '../iot/local/unattached-certificate.js';
 import { makeGatewayKeyAndCsr } from './gateway-key.js';
 
 /** A client certificate and its key, in memory and where they were written. */
@@ -110,15 +111,9 @@ export async function prepareLab(options: PrepareLabOptions): Promise<LabCredent
     let identity = await readIdentity(claimPaths);
     if (identity === null || !(await isActive(registry, identity.certificatePem, null))) {
       const issued = await options.ca.issueClaimCertificate(options.partnerId);
-      await registry.createCertificate({
-        certificateId: issued.certificateId,
-        certificatePem: issued.certificatePem,
-        status: 'ACTIVE',
+      await registerUnattachedCertificate(registry, issued, {
         partnerId: options.partnerId,
-        thingName: null,
         isClaim: true,
-        notAfter: issued.notAfter,
-        createdAt: new Date().toISOString(),
       });
       identity = await writeIdentity(claimPaths, issued.certificatePem, issued.privateKeyPem);
     }

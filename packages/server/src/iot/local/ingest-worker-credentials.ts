@@ -4,6 +4,7 @@ import {
   type CertificateAuthority,
   type IssuedCertificateWithKey,
 } from './pki/index.js';
+import { registerUnattachedCertificate } from './unattached-certificate.js';
 
 /**
  * Whose the certificate is in the registry: an ingest worker serves every
@@ -26,15 +27,9 @@ export async function registerIngestWorker(
     options.name,
     options.validityDays === undefined ? {} : { validityDays: options.validityDays },
   );
-  await registry.createCertificate({
-    certificateId: issued.certificateId,
-    certificatePem: issued.certificatePem,
-    status: 'ACTIVE',
+  await registerUnattachedCertificate(registry, issued, {
     partnerId: INGEST_WORKER_OWNER,
-    thingName: null,
-    isClaim: false,
-    notAfter: issued.notAfter,
-    createdAt: (options.now ?? new Date()).toISOString(),
+    ...(options.now === undefined ? {} : { now: options.now }),
   });
   return { ...issued, clientId: `${INGEST_WORKER_CLIENT_ID_PREFIX}${options.name}` };
 }

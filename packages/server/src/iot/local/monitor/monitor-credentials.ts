@@ -1,5 +1,6 @@
 import type { IotRegistry } from '../../iot-registry.js';
 import type { CertificateAuthority, IssuedCertificateWithKey } from '../pki/index.js';
+import { registerUnattachedCertificate } from '../unattached-certificate.js';
 
 /**
  * Issues a monitor certificate and registers it ACTIVE, attached to no thing:
@@ -15,15 +16,9 @@ export async function registerMonitor(
     options.name,
     options.validityDays === undefined ? {} : { validityDays: options.validityDays },
   );
-  await registry.createCertificate({
-    certificateId: issued.certificateId,
-    certificatePem: issued.certificatePem,
-    status: 'ACTIVE',
+  await registerUnattachedCertificate(registry, issued, {
     partnerId: options.partnerId,
-    thingName: null,
-    isClaim: false,
-    notAfter: issued.notAfter,
-    createdAt: (options.now ?? new Date()).toISOString(),
+    ...(options.now === undefined ? {} : { now: options.now }),
   });
   return issued;
 }
