@@ -14,7 +14,7 @@ import { AlarmParams, MeterAlarmsQuery, OrganisationAlarmsQuery } from '../schem
 import { ErrorRef } from '../schemas/common.js';
 import { MeterParams } from '../schemas/meters.js';
 import { OrganisationParams } from '../schemas/organisations.js';
-import { INGEST_READERS, meterReach, tenancyWindows } from './ingest-access.js';
+import { askedRange, INGEST_READERS, meterReach, tenancyWindows } from './ingest-access.js';
 import { meterScope } from './meters.js';
 import {
   MANAGERS,
@@ -32,14 +32,6 @@ export interface AlarmRoutesOptions {
   ingest: Pick<IngestStore, 'listMeterAlarms' | 'listOrganisationAlarms' | 'acknowledgeAlarm'>;
   audit: Pick<AuditLog, 'append'>;
   now?: () => Date;
-}
-
-/** Below and above every stored instant: the open ends of a range. */
-const EARLIEST = '0000';
-const LATEST = '9999';
-
-function utc(instant: string | undefined, fallback: string): string {
-  return instant === undefined ? fallback : new Date(instant).toISOString();
 }
 
 /**
@@ -121,7 +113,7 @@ const alarmRoutes: FastifyPluginAsyncTypebox<AlarmRoutesOptions> = async (app, o
       const page = await ingest.listOrganisationAlarms(partnerId, organisationId, {
         ...pageOptions(query),
         state: query.state ?? 'active',
-        range: { from: utc(query.from, EARLIEST), to: utc(query.to, LATEST) },
+        range: askedRange(query),
       });
       reply.header('cache-control', 'no-store');
       return { items: page.items.map((a) => alarmView(a, 'manager')), cursor: page.cursor };
@@ -162,7 +154,7 @@ const alarmRoutes: FastifyPluginAsyncTypebox<AlarmRoutesOptions> = async (app, o
         now(),
       );
       const { query } = request;
-      let range: TimeRange = { from: utc(query.from, EARLIEST), to: utc(query.to, LATEST) };
+      let range: TimeRange = askedRange(query);
       /** A tenant's tenancies as instants, cut to the range; `end` where a tenancy ends. */
       let windows: Array<TimeRange & { end?: string }> | null = null;
       if (reach.view === 'tenant') {

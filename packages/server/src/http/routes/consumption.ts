@@ -28,9 +28,10 @@ import {
   INGEST_READERS,
   outsideTenancy,
   reachOf,
+  unitReach,
   unitValuesRefused,
 } from './ingest-access.js';
-import { loadProperty, loadUnit, partnerOf, propertyScope, unitScope } from './tenancy-access.js';
+import { loadProperty, partnerOf, propertyScope } from './tenancy-access.js';
 
 export interface ConsumptionRoutesOptions {
   properties: Pick<PropertyStore, 'get'>;
@@ -121,19 +122,12 @@ const consumptionRoutes: FastifyPluginAsyncTypebox<ConsumptionRoutesOptions> = a
     async (request, reply) => {
       const range = checkedRange(request.query);
       const partnerId = partnerOf(request);
-      const { unit, property } = await loadUnit(
-        { properties, units },
-        partnerId,
+      const { unit, property, reach } = await unitReach(
+        request,
+        { properties, units, tenancies },
         request.params.unitId,
+        now(),
       );
-      const grants = request.authorize(unitScope(property, unit));
-      const reach = await reachOf(request, grants, {
-        tenancies,
-        property,
-        unitId: unit.id,
-        now: now(),
-      });
-      if (reach.view === 'landlord') throw unitValuesRefused();
       let windows: DayWindow[] = [rangeWindow(range.from, range.to)];
       if (reach.view === 'tenant') {
         // Each window counts from the eve of its tenancy at the earliest: never an earlier tenant's.

@@ -12,6 +12,7 @@ import { ErrorRef } from '../schemas/common.js';
 import { ThingParams } from '../schemas/gateways.js';
 import { GatewayMetersQuery, GatewayReceptionsQuery } from '../schemas/ingest.js';
 import { MANAGERS, pageOptions } from './tenancy-access.js';
+import { askedRange, LATEST_INSTANT } from './ingest-access.js';
 
 export interface GatewayReceptionRoutesOptions {
   iot: Pick<IotCore, 'getGateway'>;
@@ -22,16 +23,9 @@ export interface GatewayReceptionRoutesOptions {
   now?: () => Date;
 }
 
-/** Below and above every stored instant: the open ends of a range. */
-const EARLIEST = '0000';
-const LATEST = '9999';
 /** Meter records read at once. */
 const CONCURRENCY = 8;
 const PAGE = 100;
-
-function utc(instant: string | undefined, fallback: string): string {
-  return instant === undefined ? fallback : new Date(instant).toISOString();
-}
 
 /**
  * What a gateway hears, from the gateway's side: radio coverage for placing
@@ -113,7 +107,7 @@ const gatewayReceptionRoutes: FastifyPluginAsyncTypebox<GatewayReceptionRoutesOp
       const page = await ingest.listGatewayReceptions(
         gateway.partnerId,
         gateway.thingName,
-        { from: utc(query.from, EARLIEST), to: utc(query.to, LATEST) },
+        askedRange(query),
         pageOptions(query),
       );
       const own = await ownMeters(gateway)(page.items.map((r) => r.meterId));
@@ -162,7 +156,7 @@ const gatewayReceptionRoutes: FastifyPluginAsyncTypebox<GatewayReceptionRoutesOp
         const page = await ingest.listGatewayReceptions(
           gateway.partnerId,
           gateway.thingName,
-          { from, to: LATEST },
+          { from, to: LATEST_INSTANT },
           { limit: Math.min(PAGE, maxCounted - counted.length), ...(cursor ? { cursor } : {}) },
         );
         counted.push(...page.items);

@@ -4,11 +4,24 @@ import { addDays, localDay } from '../../domain/consumption/day.js';
 import { DomainError } from '../../domain/errors.js';
 import { everyItem } from '../../domain/tenancy/every-item.js';
 import type { Meter } from '../../domain/tenancy/meter.js';
-import type { MeterStore, PropertyStore, TenancyStore } from '../../domain/tenancy/ports.js';
+import type {
+  MeterStore,
+  PropertyStore,
+  TenancyStore,
+  UnitStore,
+} from '../../domain/tenancy/ports.js';
 import type { Property } from '../../domain/tenancy/property.js';
+import type { Unit } from '../../domain/tenancy/unit.js';
 import { periodCovers, type Period } from '../../domain/tenancy/tenancy.js';
 import { meterScope } from './meters.js';
-import { loadProperty, MANAGERS, notFound, partnerOf } from './tenancy-access.js';
+import {
+  loadProperty,
+  loadUnit,
+  MANAGERS,
+  notFound,
+  partnerOf,
+  unitScope,
+} from './tenancy-access.js';
 
 /**
  * How far a caller that reached a unit, property or meter may look into its
@@ -231,6 +244,47 @@ export async function meterReach(
   });
   if (reach.view === 'landlord' && meter.unitId !== undefined) throw unitValuesRefused();
   return { meter, property, reach };
+}
+
+/**
+ * A unit named in the path, authorised, with its property and the caller's
+ * reach over it: where a unit's consumption and its monthly information start.
+ * One unit is one household, so a landlord is refused here.
+ */
+export async function unitReach(
+  request: FastifyRequest,
+  deps: {
+    units: Pick<UnitStore, 'get'>;
+    properties: Pick<PropertyStore, 'get'>;
+    tenancies: Pick<TenancyStore, 'listByUnit'>;
+  },
+  unitId: string,
+  now: Date,
+): Promise<{ unit: Unit; property: Property; reach: Exclude<Reach, { view: 'landlord' }> }> {
+  const { unit, property } = await loadUnit(deps, partnerOf(request), unitId);
+  const grants = request.authorize(unitScope(property, unit));
+  const reach = await reachOf(request, grants, {
+    tenancies: deps.tenancies,
+    property,
+    unitId: unit.id,
+    now,
+  });
+  if (reach.view === 'landlord') throw unitValuesRefused();
+  return { unit, property, reach };
+}
+
+/** Above every stored instant: the open end of a range. */
+export const LATEST_INSTANT = '9999';
+
+/**
+ * The time range a query asks for, as the store keeps instants (UTC,
+ * milliseconds: `+01:00` and `Z` forms compare alike); open ends reach below
+ * and above every stored instant.
+ */
+export function askedRange(query: { from?: string; to?: string }): { from: string; to: string } {
+  const utc = (instant: string | undefined, open: string) =>
+    instant === undefined ? open : new Date(instant).toISOString();
+  return { from: utc(query.from, '0000'), to: utc(query.to, LATEST_INSTANT) };
 }
 
 /**

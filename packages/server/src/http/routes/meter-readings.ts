@@ -5,7 +5,7 @@ import type { MeterStore, PropertyStore, TenancyStore } from '../../domain/tenan
 import { ErrorRef } from '../schemas/common.js';
 import { ReadingsQuery, ReceptionsQuery } from '../schemas/ingest.js';
 import { MeterParams } from '../schemas/meters.js';
-import { INGEST_READERS, meterReach, tenancyWindows } from './ingest-access.js';
+import { askedRange, INGEST_READERS, meterReach, tenancyWindows } from './ingest-access.js';
 import { meterScope } from './meters.js';
 import { MANAGERS, notFound, partnerOf, pageOptions } from './tenancy-access.js';
 
@@ -15,15 +15,6 @@ export interface MeterReadingRoutesOptions {
   meters: Pick<MeterStore, 'get'>;
   ingest: Pick<IngestStore, 'listReadings' | 'listReceptions' | 'getStream'>;
   now?: () => Date;
-}
-
-/** Below and above every stored instant: the open ends of a range. */
-const EARLIEST = '0000';
-const LATEST = '9999';
-
-/** As the store keeps instants (UTC, milliseconds): `+01:00` and `Z` forms compare alike. */
-function utc(instant: string | undefined, fallback: string): string {
-  return instant === undefined ? fallback : new Date(instant).toISOString();
 }
 
 /** The reading as the API shows it: where it sits, not whose partner or operator it is. */
@@ -74,7 +65,7 @@ const meterReadingRoutes: FastifyPluginAsyncTypebox<MeterReadingRoutesOptions> =
         now(),
       );
       const { query } = request;
-      let range: TimeRange = { from: utc(query.from, EARLIEST), to: utc(query.to, LATEST) };
+      let range: TimeRange = askedRange(query);
       let windows: TimeRange[] | null = null;
       if (reach.view === 'tenant') {
         ({ windows, range } = tenancyWindows(reach.periods, property.timeZone, range));
@@ -122,7 +113,7 @@ const meterReadingRoutes: FastifyPluginAsyncTypebox<MeterReadingRoutesOptions> =
       const page = await ingest.listReceptions(
         partnerId,
         meter.id,
-        { from: utc(query.from, EARLIEST), to: utc(query.to, LATEST) },
+        askedRange(query),
         pageOptions(query),
       );
       const stream = await ingest.getStream(partnerId, meter.id);

@@ -23,14 +23,8 @@ import type { IngestStore, StoredMeterDay } from '../../ingest/ingest-store.js';
 import { ErrorRef } from '../schemas/common.js';
 import { MonthlyInformationQuery } from '../schemas/monthly-information.js';
 import { UnitParams } from '../schemas/units.js';
-import {
-  clipDays,
-  INGEST_READERS,
-  outsideTenancy,
-  reachOf,
-  unitValuesRefused,
-} from './ingest-access.js';
-import { loadUnit, partnerOf, unitScope } from './tenancy-access.js';
+import { clipDays, INGEST_READERS, outsideTenancy, unitReach } from './ingest-access.js';
+import { partnerOf } from './tenancy-access.js';
 
 export interface MonthlyInformationRoutesOptions {
   properties: Pick<PropertyStore, 'get'>;
@@ -173,20 +167,13 @@ const monthlyInformationRoutes: FastifyPluginAsyncTypebox<MonthlyInformationRout
     },
     async (request, reply) => {
       const partnerId = partnerOf(request);
-      const { unit, property } = await loadUnit(
-        { properties, units },
-        partnerId,
-        request.params.unitId,
-      );
-      const grants = request.authorize(unitScope(property, unit));
       const at = now();
-      const reach = await reachOf(request, grants, {
-        tenancies,
-        property,
-        unitId: unit.id,
-        now: at,
-      });
-      if (reach.view === 'landlord') throw unitValuesRefused();
+      const { unit, property, reach } = await unitReach(
+        request,
+        { properties, units, tenancies },
+        request.params.unitId,
+        at,
+      );
 
       const { timeZone } = property;
       const currentMonth = localDay(at.toISOString(), timeZone).slice(0, 7);
