@@ -19,6 +19,7 @@ import {
   type RoleName,
   type Tree,
 } from './tenancy-http-fixtures.js';
+import { meterPlace } from '../src/ingest/pipeline.js';
 
 const NOW = new Date('2025-02-15T12:00:00Z');
 
@@ -48,12 +49,7 @@ function newMeter(tree: Tree, kit: TenancyApp, propertyId: string, unitId?: stri
 /** The events of one episode: raised at `since`, and cleared at `clearedAt` when given. */
 function episode(meter: Meter, code: AlarmCode, since: string, clearedAt?: string): AlarmEvent[] {
   const base = {
-    partnerId: meter.partnerId,
-    organisationId: meter.organisationId,
-    propertyId: meter.propertyId,
-    ...(meter.unitId === undefined ? {} : { unitId: meter.unitId }),
-    meterId: meter.id,
-    kind: meter.kind,
+    ...meterPlace(meter),
     code,
     severity: ALARMS[code].severity,
     source: ALARMS[code].sources[0]!,

@@ -21,6 +21,7 @@ import { LiveHub } from '../src/ingest/live-hub.js';
 import { createDynamoWebhookStore } from '../src/store/dynamodb-webhook-store.js';
 import { WebhookDispatcher } from '../src/webhooks/dispatcher.js';
 import { newWebhookSecret, sealWebhookSecret } from '../src/webhooks/webhook-secret.js';
+import { meterPlace } from '../src/ingest/pipeline.js';
 
 /**
  * The world of the cross-tenant matrix (cross-tenant-matrix.test.ts): the
@@ -1252,12 +1253,7 @@ export async function startMatrixWorld(table: {
             source: 'meter',
             since,
             at: since,
-            partnerId: meter.partnerId,
-            organisationId: meter.organisationId,
-            propertyId: meter.propertyId,
-            ...(meter.unitId === undefined ? {} : { unitId: meter.unitId }),
-            meterId: meter.id,
-            kind: meter.kind,
+            ...meterPlace(meter),
             digest: `matrix-${meter.id}`,
           },
         ],

@@ -68,14 +68,18 @@ export interface FrameAlarms {
   changes: AlarmChange[];
 }
 
-/** One decoded, verified telegram of a meter: stored once however often it is heard. */
-export interface Reading {
+/** Where a meter sits when a reading or an alarm of it is made: whose, and in which building and unit. */
+export interface MeterPlace {
   partnerId: string;
-  meterId: string;
   organisationId: string;
   propertyId: string;
   unitId?: string;
+  meterId: string;
   kind: MeterKind;
+}
+
+/** One decoded, verified telegram of a meter: stored once however often it is heard. */
+export interface Reading extends MeterPlace {
   /** When the transmission was first heard (the same for every gateway and every resend). */
   at: string;
   /** frameDigest of the CRC-free frame: the identity of the transmission. */
@@ -231,25 +235,13 @@ export interface ListOptions {
 }
 
 /** An alarm raised or cleared by a frame, with where its meter sits: what the ingest writes and tells. */
-export interface AlarmEvent extends AlarmChange {
-  partnerId: string;
-  organisationId: string;
-  propertyId: string;
-  unitId?: string;
-  meterId: string;
-  kind: MeterKind;
+export interface AlarmEvent extends AlarmChange, MeterPlace {
   /** The frame that raised or cleared it (`Reading.digest`). */
   digest: string;
 }
 
 /** One alarm episode as stored: raised, perhaps cleared, perhaps acknowledged. */
-export interface StoredAlarm {
-  partnerId: string;
-  organisationId: string;
-  propertyId: string;
-  unitId?: string;
-  meterId: string;
-  kind: MeterKind;
+export interface StoredAlarm extends MeterPlace {
   code: AlarmCode;
   severity: AlarmSeverity;
   source: AlarmSource;

@@ -15,6 +15,7 @@ import {
   type AlarmEvent,
   type FrameOutcome,
   type IngestStore,
+  type MeterPlace,
   type MeterStream,
   type Reading,
   type Reception,
@@ -423,12 +424,7 @@ export function createIngestPipeline(deps: IngestPipelineDeps) {
       const { telegram } = decoded;
       const register = readRegister(meter.kind, telegram, meter.ratingFactors);
       const reading: Reading = {
-        partnerId: meter.partnerId,
-        meterId: meter.id,
-        organisationId: meter.organisationId,
-        propertyId: meter.propertyId,
-        ...(meter.unitId === undefined ? {} : { unitId: meter.unitId }),
-        kind: meter.kind,
+        ...meterPlace(meter),
         at: judged.firstSeenAt,
         digest: f.digest,
         register:
@@ -754,15 +750,18 @@ function evaluateFrameAlarms(stream: MeterStream, meter: Meter, reading: Reading
 }
 
 function alarmEvent(meter: Meter, digest: string, change: AlarmChange): AlarmEvent {
+  return { ...change, ...meterPlace(meter), digest };
+}
+
+/** Where the meter sits now: what its readings and alarms carry. */
+export function meterPlace(meter: Meter): MeterPlace {
   return {
-    ...change,
     partnerId: meter.partnerId,
     organisationId: meter.organisationId,
     propertyId: meter.propertyId,
     ...(meter.unitId === undefined ? {} : { unitId: meter.unitId }),
     meterId: meter.id,
     kind: meter.kind,
-    digest,
   };
 }
 
