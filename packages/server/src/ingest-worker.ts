@@ -68,11 +68,11 @@ export async function startIngestWorker(
     log,
     onReadings: (readings) => {
       webhooks.onReadings(readings);
-      tell(encodeIngestEvents({ readings: [...readings] }));
+      tell(encodeIngestEvents({ readings }));
     },
     onAlarms: (alarms) => {
       webhooks.onAlarms(alarms);
-      tell(encodeIngestEvents({ alarms: [...alarms] }));
+      tell(encodeIngestEvents({ alarms }));
     },
   });
   // A batch that breaks the contract is answered on the gateway's errors topic, as in-process.

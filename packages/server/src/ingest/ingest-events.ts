@@ -29,7 +29,7 @@ export const MAX_EVENTS_MESSAGE_BYTES = 100_000;
  * every subscriber, and a reading is a few hundred bytes).
  */
 export function encodeIngestEvents(
-  events: Partial<IngestEvents>,
+  events: { readings?: readonly Reading[]; alarms?: readonly AlarmEvent[] },
   maxBytes = MAX_EVENTS_MESSAGE_BYTES,
 ): string[] {
   const messages: string[] = [];
